@@ -1,0 +1,102 @@
+"""``snngen``: the command-line entry point.
+
+Exit codes: 0 success, 1 a check failed, 2 bad input (config or argument) -- in that case the
+message names the field, the value and the allowed range, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import Config, ConfigError, load_config
+
+
+def _load(config: str) -> Config:
+    try:
+        return load_config(config)
+    except ConfigError as err:
+        click.echo(f"snngen: {err}", err=True)
+        sys.exit(2)
+
+
+def _check_output(path: str | None, option: str) -> Path | None:
+    """Fail early (exit 2, nothing written) if an output's folder cannot be made."""
+    if path is None:
+        return None
+    p = Path(path)
+    parent = p.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or p.is_dir():
+        click.echo(f"snngen: {option} = {path!r}: allowed a file path in a writable folder",
+                   err=True)
+        sys.exit(2)
+    return p
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="snngen")
+def main() -> None:
+    """RTL generator for accelerators that train spiking neural networks on chip."""
+
+
+@main.command("config")
+@click.argument("config")
+def config_cmd(config: str) -> None:
+    """Validate CONFIG (a TOML file or a preset name) and print it with every default."""
+    cfg = _load(config)
+    click.echo(json.dumps(cfg.as_dict(), indent=2))
+    click.echo(f"# hash {cfg.hash()}", err=True)
+
+
+@main.command("train")
+@click.argument("config")
+@click.option("--model", type=click.Choice(["float", "fixed"]), default="fixed",
+              show_default=True, help="golden model to train")
+@click.option("--epochs", type=click.IntRange(1, 1000), default=None,
+              help="epochs (default: the config's train.epochs)")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="write the result as JSON")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="write the accuracy curves as PNG")
+@click.option("--progress/--no-progress", default=True, help="progress bar")
+def train_cmd(config: str, model: str, epochs: int | None, json_path: str | None,
+              plot_path: str | None, progress: bool) -> None:
+    """Train a golden model online on the config's data set (digits)."""
+    from golden.fixed_model import FixedArith
+    from golden.train import plot_curves, train
+
+    cfg = _load(config)
+    json_file = _check_output(json_path, "--json")
+    plot_file = _check_output(plot_path, "--plot")
+    if model == "fixed":
+        try:
+            FixedArith(cfg)
+        except ConfigError as err:
+            click.echo(f"snngen: {err}", err=True)
+            sys.exit(2)
+    click.echo(f"training {model} model on {cfg.data.dataset}: layers "
+               f"{'-'.join(map(str, cfg.network.layers))}, T={cfg.timesteps}, "
+               f"{cfg.network.reset} reset, leak {cfg.network.leak}, "
+               f"threshold learning {'on' if cfg.network.learn_threshold else 'off'}, "
+               f"centering {'on' if cfg.network.weight_centering else 'off'}")
+    res, _ = train(cfg, model, epochs, progress=progress, log=click.echo)
+    click.echo(f"final test accuracy {100 * res.test_accuracy:.2f}% "
+               f"(best {100 * max(res.test_accuracy_per_epoch):.2f}%), "
+               f"{res.train_samples_per_s:.0f} training samples/s, {res.seconds:.1f} s")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(res.to_json(), indent=2) + "\n")
+        click.echo(f"wrote {json_file}")
+    if plot_file:
+        plot_file.parent.mkdir(parents=True, exist_ok=True)
+        plot_curves(res, plot_file)
+        click.echo(f"wrote {plot_file}")
+
+
+if __name__ == "__main__":
+    main()

@@ -29,10 +29,11 @@ class FixedArith:
 
     def __init__(self, cfg):
         net, f = cfg.network, cfg.fixed
-        if net.loss != "mse":
+        if net.loss == "ce":
             raise ConfigError([Problem("network.loss", net.loss,
-                                       "'mse' for the fixed model (softmax cross-entropy is a "
-                                       "float-only option)")])
+                                       "'mse' or 'hinge' for the fixed model (softmax "
+                                       "cross-entropy is a float-only option)")])
+        self.hinge = net.loss == "hinge"
         self.f = f
         self.wb, self.wf, self.vb, self.vf = f.w_bits, f.w_frac, f.v_bits, f.v_frac
         self.one = 1 << f.v_frac
@@ -94,8 +95,11 @@ class FixedArith:
     # backward
     def loss_grad(self, out, label):
         """error = sat_v(o - target * onehot)."""
-        y = torch.nn.functional.one_hot(label, self.n_classes) * self.target
-        return self.sat_v(out - y[:, None, :])
+        onehot = torch.nn.functional.one_hot(label, self.n_classes)[:, None, :]
+        err = self.sat_v(out - onehot * self.target)
+        if self.hinge:
+            err = torch.where(onehot > 0, err.clamp(max=0), err.clamp(min=0))
+        return err
 
     def outer(self, err, s):
         """Exact gradient accumulation sum_{b,t} err s^T (wide)."""

@@ -28,6 +28,7 @@ class FloatArith:
         self.triangle = net.surrogate == "triangle"
         self.width = float(net.surrogate_width)
         self.ce = net.loss == "ce"
+        self.hinge = net.loss == "hinge"
         self.target = float(net.target)
         self.n_classes = cfg.n_out
 
@@ -63,7 +64,10 @@ class FloatArith:
         onehot = torch.nn.functional.one_hot(label, self.n_classes).to(self.dtype)
         if self.ce:
             return torch.softmax(out, dim=-1) - onehot[:, None, :]
-        return out - self.target * onehot[:, None, :]
+        err = out - self.target * onehot[:, None, :]
+        if self.hinge:
+            err = torch.where(onehot[:, None, :] > 0, err.clamp(max=0), err.clamp(min=0))
+        return err
 
     def outer(self, err, s):
         return err.reshape(-1, err.shape[-1]).T @ s.reshape(-1, s.shape[-1])

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-__all__ = ["Params", "LayerTrace", "Trace", "Grads", "Learner", "init_params", "lr_shifts"]
+__all__ = ["Params", "LayerTrace", "Trace", "Grads", "Learner", "init_params", "lr_shifts",
+           "lif_steps", "prediction"]
 
 
 @dataclass
@@ -166,20 +167,9 @@ class Learner:
                 cur = ar.scale_gain(a, p.gain[l, t0:t0 + c].view(1, c, 1))
             else:
                 cur = ar.acc_to_v(a)
-            u = state[l] if state[l] is not None else torch.zeros_like(cur[:, 0])
-            u_pre, spk, u_post = [], [], []
-            for k in range(c):
-                vth = p.vth[l, t0 + k]
-                up = ar.integrate(ar.leak(u), cur[:, k])
-                fire = up >= vth
-                u = ar.reset(up, fire, vth)
-                u_pre.append(up)
-                spk.append(fire)
-                u_post.append(u)
-            state[l] = u
-            s_out = torch.stack(spk, 1).to(ar.dtype)
-            layers.append(LayerTrace(s, a, cur, torch.stack(u_pre, 1), s_out,
-                                     torch.stack(u_post, 1)))
+            u_pre, s_out, u_post = lif_steps(ar, cur, p.vth[l, t0:t0 + c], state[l])
+            state[l] = u_post[:, -1]
+            layers.append(LayerTrace(s, a, cur, u_pre, s_out, u_post))
             s = s_out
         out = ar.acc_to_v(ar.matmul(s, p.w_out.T))
         return Trace(t0, layers, out)
@@ -263,6 +253,27 @@ class Learner:
             self.update(grads, shifts)
             chunks.append(tr)
         return concat_traces(chunks), grads
+
+
+def lif_steps(ar, cur: torch.Tensor, vth: torch.Tensor, u: torch.Tensor | None):
+    """The LIF recurrence over C steps in arithmetic ``ar``.
+
+    ``cur`` (B, C, n) input currents, ``vth`` (C,) thresholds, ``u`` (B, n) membranes after
+    the previous step (None: at rest). Per step: ``u_pre = leak(u) + I``;
+    ``s = u_pre >= vth``; ``u = reset(u_pre, s, vth)``. Returns ``u_pre``, spikes (in
+    ``ar.dtype``) and ``u`` after reset, each (B, C, n).
+    """
+    if u is None:
+        u = torch.zeros_like(cur[:, 0])
+    u_pre, spk, u_post = [], [], []
+    for k in range(cur.shape[1]):
+        up = ar.integrate(ar.leak(u), cur[:, k])
+        fire = up >= vth[k]
+        u = ar.reset(up, fire, vth[k])
+        u_pre.append(up)
+        spk.append(fire)
+        u_post.append(u)
+    return torch.stack(u_pre, 1), torch.stack(spk, 1).to(ar.dtype), torch.stack(u_post, 1)
 
 
 def prediction(out: torch.Tensor) -> torch.Tensor:

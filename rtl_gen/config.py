@@ -66,7 +66,7 @@ class Network(_Section):
     reset: Literal["soft", "hard"] = "soft"
     surrogate: Literal["triangle", "rectangle"] = "triangle"
     surrogate_width: _num(0.0625, 16.0, "surrogate half-width, a power of two") = 1.0
-    loss: Literal["mse", "ce"] = "mse"
+    loss: Literal["mse", "hinge", "ce"] = "mse"
     target: _num(0.0, 8.0, "MSE target level of the true class") = 1.0
     learn_threshold: _flag("train the per-layer per-step threshold") = True
     weight_centering: _flag("temporally scaled weight centering with a learnable gain") = True

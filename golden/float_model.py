@@ -48,16 +48,14 @@ class FloatArith:
     def acc_to_v(self, a):
         return a
 
-    def leak(self, u):
-        return self.beta * u
+    def leak_integrate(self, u, i):
+        """u_pre = leak * u + I (snnTorch's ``beta * mem + input``)."""
+        return self.beta * u + i
 
-    def integrate(self, u, i):
-        return u + i
-
-    def reset(self, u_pre, fire, vth):
+    def reset(self, u_pre, fire, vth: float):
         if self.soft:
-            return u_pre - fire.to(self.dtype) * vth
-        return torch.where(fire, torch.zeros_like(u_pre), u_pre)
+            return torch.where(fire, u_pre - vth, u_pre)
+        return torch.where(fire, 0.0, u_pre)
 
     # backward
     def loss_grad(self, out, label):
@@ -65,8 +63,8 @@ class FloatArith:
         if self.ce:
             return torch.softmax(out, dim=-1) - onehot[:, None, :]
         err = out - self.target * onehot[:, None, :]
-        if self.hinge:
-            err = torch.where(onehot[:, None, :] > 0, err.clamp(max=0), err.clamp(min=0))
+        if self.hinge:  # keep only errors on the wrong side of the target
+            err = torch.where(err * (1 - 2 * onehot[:, None, :]) > 0, err, 0.0)
         return err
 
     def outer(self, err, s):

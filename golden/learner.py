@@ -28,7 +28,7 @@ are the backward ones; only the membrane recurrence loops over time.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -121,14 +121,14 @@ class Trace:
 
 @dataclass
 class Grads:
-    """Accumulated gradients (the arithmetic's units) and backward intermediates."""
+    """Gradients of one chunk of steps (the arithmetic's units) and backward intermediates."""
 
     w: list[torch.Tensor]
     w_out: torch.Tensor
     vth: torch.Tensor
     gain: torch.Tensor
-    error: list[torch.Tensor] = field(default_factory=list)  # e per chunk (B, C, K)
-    delta: list[list[torch.Tensor]] = field(default_factory=list)  # per chunk, per layer
+    error: torch.Tensor  # readout error e, (B, C, K)
+    delta: list[torch.Tensor]  # per LIF layer, (B, C, n)
 
 
 class Learner:
@@ -183,44 +183,36 @@ class Learner:
         return prediction(self.infer(spikes).out)
 
     # -- backward ------------------------------------------------------------------
-    def backward(self, tr: Trace, label: torch.Tensor, grads: Grads | None = None) -> Grads:
-        """Spatial-only backward of every step in ``tr``; accumulates into ``grads``.
+    def backward(self, tr: Trace, label: torch.Tensor) -> Grads:
+        """Spatial-only backward of every step in ``tr`` (``label``: (B,) class indices).
 
-        ``label`` is (B,) class indices.
+        Returns the gradients summed over the chunk's steps (and batch); threshold and gain
+        gradients are (L, T) with zeros outside the chunk.
         """
         ar, p, net = self.ar, self.params, self.cfg.network
-        if grads is None:
-            grads = self.zero_grads()
-        b, c, k = tr.out.shape
-        t0 = tr.t0
+        c = tr.out.shape[1]
+        steps = slice(tr.t0, tr.t0 + c)
         err = ar.loss_grad(tr.out, label)
-        grads.error.append(err)
-        s_last = tr.layers[-1].spikes
-        grads.w_out += ar.outer(err, s_last)
+        g_out = ar.outer(err, tr.layers[-1].spikes)
         ds = ar.back(err, p.w_out)
+        g_w = [None] * self.n_layers
         deltas = [None] * self.n_layers
+        g_vth = torch.zeros(p.vth.shape, dtype=ar.acc_dtype)
+        g_gain = torch.zeros(p.gain.shape, dtype=ar.acc_dtype)
         for l in reversed(range(self.n_layers)):
             lt = tr.layers[l]
-            vth = p.vth[l, t0:t0 + c].view(1, c, 1)
-            delta = ar.mul(ds, ar.surrogate(lt.u_pre - vth))
+            delta = ar.mul(ds, ar.surrogate(lt.u_pre - p.vth[l, steps].view(1, c, 1)))
             deltas[l] = delta
-            grads.vth[l, t0:t0 + c] -= delta.sum(dim=(0, 2))
+            g_vth[l, steps] = -delta.sum(dim=(0, 2))
             if net.weight_centering:
-                grads.gain[l, t0:t0 + c] += ar.dot(delta, lt.a)
-                da = ar.mul(delta, p.gain[l, t0:t0 + c].view(1, c, 1))
+                g_gain[l, steps] = ar.dot(delta, lt.a)
+                da = ar.mul(delta, p.gain[l, steps].view(1, c, 1))
             else:
                 da = delta
-            grads.w[l] += ar.outer(da, lt.s_in)
+            g_w[l] = ar.outer(da, lt.s_in)
             if l > 0:
                 ds = ar.back(da, p.w[l])
-        grads.delta.append(deltas)
-        return grads
-
-    def zero_grads(self) -> Grads:
-        p, dt = self.params, self.ar.acc_dtype
-        return Grads([torch.zeros(w.shape, dtype=dt) for w in p.w],
-                     torch.zeros(p.w_out.shape, dtype=dt),
-                     torch.zeros(p.vth.shape, dtype=dt), torch.zeros(p.gain.shape, dtype=dt))
+        return Grads(g_w, g_out, g_vth, g_gain, err, deltas)
 
     # -- update --------------------------------------------------------------------
     def update(self, g: Grads, shifts: tuple[int, int, int]) -> None:
@@ -258,18 +250,20 @@ class Learner:
 def lif_steps(ar, cur: torch.Tensor, vth: torch.Tensor, u: torch.Tensor | None):
     """The LIF recurrence over C steps in arithmetic ``ar``.
 
-    ``cur`` (B, C, n) input currents, ``vth`` (C,) thresholds, ``u`` (B, n) membranes after
+    ``cur`` (B, C, n) input currents, ``vth`` (C,) thresholds (a tensor; the arithmetic's
+    ``reset`` receives each as a Python number), ``u`` (B, n) membranes after
     the previous step (None: at rest). Per step: ``u_pre = leak(u) + I``;
     ``s = u_pre >= vth``; ``u = reset(u_pre, s, vth)``. Returns ``u_pre``, spikes (in
     ``ar.dtype``) and ``u`` after reset, each (B, C, n).
     """
+    cur_steps = cur.unbind(1)
     if u is None:
-        u = torch.zeros_like(cur[:, 0])
+        u = torch.zeros_like(cur_steps[0])
     u_pre, spk, u_post = [], [], []
-    for k in range(cur.shape[1]):
-        up = ar.integrate(ar.leak(u), cur[:, k])
-        fire = up >= vth[k]
-        u = ar.reset(up, fire, vth[k])
+    for i_t, v in zip(cur_steps, vth.tolist()):  # thresholds as Python scalars: fewer ops
+        up = ar.leak_integrate(u, i_t)
+        fire = up >= v
+        u = ar.reset(up, fire, v)
         u_pre.append(up)
         spk.append(fire)
         u_post.append(u)

@@ -66,7 +66,7 @@ class Network(_Section):
     reset: Literal["soft", "hard"] = "soft"
     surrogate: Literal["triangle", "rectangle"] = "triangle"
     surrogate_width: _num(0.0625, 16.0, "surrogate half-width, a power of two") = 1.0
-    loss: Literal["mse", "hinge", "ce"] = "mse"
+    loss: Literal["mse", "hinge", "ce"] = "hinge"
     target: _num(0.0, 8.0, "MSE target level of the true class") = 1.0
     learn_threshold: _flag("train the per-layer per-step threshold") = True
     weight_centering: _flag("temporally scaled weight centering with a learnable gain") = True
@@ -82,7 +82,7 @@ class Train(_Section):
     """Online SGD, batch 1: learning rates are powers of two (right shifts in hardware)."""
 
     epochs: _int(1, 1000, "training epochs") = 10
-    lr_shift: _int(0, 24, "weight learning rate 2**-lr_shift") = 6
+    lr_shift: _int(0, 24, "weight learning rate 2**-lr_shift") = 5
     lr_shift_threshold: _int(0, 24, "threshold learning rate 2**-lr_shift_threshold") = 8
     lr_shift_gain: _int(0, 24, "gain learning rate 2**-lr_shift_gain") = 10
     lr_decay_epochs: Annotated[
@@ -90,7 +90,7 @@ class Train(_Section):
         Field(max_length=16, json_schema_extra={
             "allowed": "a list of up to 16 epoch indices in [1, 1000]; at each, every "
                        "learning-rate shift grows by one"}),
-    ] = ()
+    ] = (5, 8)
 
 
 class Data(_Section):

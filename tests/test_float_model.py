@@ -63,7 +63,7 @@ class _SpikeFn(torch.autograd.Function):
 
 def _autograd_grads(cfg, p, spikes, label):
     """SLTT gradients by autograd of SpikON's form: W_t = g[t] (W - mean(W)), membrane
-    detached between steps, loss sum_t ||o[t] - y||^2 / 2."""
+    detached between steps, loss sum_t ||o[t] - y||^2 / 2 (or its squared-hinge form)."""
     net = cfg.network
     ws = [w.clone().requires_grad_() for w in p.w]
     w_out = p.w_out.clone().requires_grad_()
@@ -84,20 +84,26 @@ def _autograd_grads(cfg, p, spikes, label):
                                net.surrogate == "triangle")
             u[l] = u_pre - s * vth[l, t] if net.reset == "soft" else u_pre * (1 - s)
         o = w_out @ s
-        loss = loss + 0.5 * ((o - y) ** 2).sum()
+        if net.loss == "hinge":  # squared hinge: only the wrong side of each target counts
+            sign = 1 - 2 * torch.nn.functional.one_hot(torch.tensor(label), cfg.n_out).double()
+            loss = loss + 0.5 * (torch.relu((o - y) * sign) ** 2).sum()
+        else:
+            loss = loss + 0.5 * ((o - y) ** 2).sum()
     loss.backward()
     return [w.grad for w in ws], w_out.grad, vth.grad, gain.grad
 
 
 @pytest.mark.parametrize("centering", [True, False])
-@pytest.mark.parametrize("layers, surrogate, reset", [
-    ((64, 40, 10), "triangle", "soft"),
-    ((64, 30, 20, 10), "rectangle", "hard"),
+@pytest.mark.parametrize("layers, surrogate, reset, loss", [
+    ((64, 40, 10), "triangle", "soft", "hinge"),
+    ((64, 40, 10), "triangle", "soft", "mse"),
+    ((64, 30, 20, 10), "rectangle", "hard", "mse"),
 ])
-def test_manual_gradients_equal_autograd(centering, layers, surrogate, reset):
+def test_manual_gradients_equal_autograd(centering, layers, surrogate, reset, loss):
     cfg = load_config("default").replace(
         network={"layers": list(layers), "weight_centering": centering, "surrogate": surrogate,
-                 "reset": reset, "init_scale": 3.0, "surrogate_width": 1.0, "timesteps": 5})
+                 "reset": reset, "init_scale": 3.0, "surrogate_width": 1.0, "timesteps": 5,
+                 "loss": loss})
     ar = _Float64(cfg)
     p = init_params(cfg)
     p.gain = p.gain + torch.linspace(-0.3, 0.3, cfg.timesteps)  # distinct per-step values

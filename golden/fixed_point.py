@@ -33,7 +33,8 @@ def rshr(x: torch.Tensor, k: int) -> torch.Tensor:
         raise ValueError(f"shift must be >= 0, not {k!r}")
     if k == 0:
         return x
-    return (x + (1 << (k - 1))) >> k
+    # torch.add + in-place shift: Tensor.__rshift__ costs a Python-level wrapper per call
+    return torch.add(x, 1 << (k - 1)).bitwise_right_shift_(k)
 
 
 def sat(x: torch.Tensor, bits: int) -> torch.Tensor:
@@ -43,7 +44,7 @@ def sat(x: torch.Tensor, bits: int) -> torch.Tensor:
 
 def exact_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``a @ b`` for int64 tensors, exact for the operand widths a config admits."""
-    return (a.double() @ b.double()).long()
+    return torch.matmul(a.double(), b.double()).long()
 
 
 def quantize(x: torch.Tensor, frac: int, bits: int) -> torch.Tensor:

@@ -40,7 +40,7 @@ class FloatArith:
 
     # forward
     def matmul(self, a, b):
-        return a @ b
+        return torch.matmul(a, b)
 
     def scale_gain(self, a, g):
         return a * g
@@ -68,10 +68,10 @@ class FloatArith:
         return err
 
     def outer(self, err, s):
-        return err.reshape(-1, err.shape[-1]).T @ s.reshape(-1, s.shape[-1])
+        return torch.matmul(err.reshape(-1, err.shape[-1]).T, s.reshape(-1, s.shape[-1]))
 
     def back(self, err, w):
-        return err @ w
+        return torch.matmul(err, w)
 
     def surrogate(self, x):
         if self.triangle:

@@ -1,0 +1,79 @@
+"""Event queue: a spike vector in, the indices of its active bits out, one per cycle."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Const, Module, Mux, Signal, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["EventQueue", "event_layout"]
+
+
+def event_layout(width: int) -> data.StructLayout:
+    """Payload of an event: the input index and whether it is the vector's last one."""
+    return data.StructLayout({"index": unsigned(max(1, (width - 1).bit_length())),
+                              "last": unsigned(1)})
+
+
+def _lowest_set(bits, lo: int, hi: int):
+    """(any bit set, index of the lowest set bit) of ``bits[lo:hi]``: a balanced tree of
+    ``log2(hi - lo)`` levels."""
+    if hi - lo == 1:
+        return bits[lo], Const(lo, unsigned(max(1, (hi - 1).bit_length())))
+    mid = (lo + hi) // 2
+    any_lo, idx_lo = _lowest_set(bits, lo, mid)
+    any_hi, idx_hi = _lowest_set(bits, mid, hi)
+    return any_lo | any_hi, Mux(any_lo, idx_lo, idx_hi)
+
+
+class EventQueue(wiring.Component):
+    """Turns a spike vector into the stream of its active indices, lowest first.
+
+    Parameters
+    ----------
+    width : int
+        Bits of the spike vector.
+
+    Members
+    -------
+    load : In(1)
+        Take ``vector`` (replacing anything pending).
+    vector : In(width)
+        The spike vector; read in the cycle ``load`` is high.
+    o : Out(stream.Signature(event_layout(width)))
+        Active indices in increasing order; ``last`` marks the final one. ``valid`` is high
+        exactly while bits remain.
+
+    Latency and throughput: a vector loaded in cycle ``c`` offers its first index in cycle
+    ``c + 1``; each accepted index is cleared and the next is offered in the following cycle,
+    so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero vector takes none.
+    The index comes from a priority encoder over the whole vector (a tree of ``log2(width)``
+    levels, one cycle, no scanning).
+    """
+
+    def __init__(self, width: int):
+        if width < 1:
+            raise ValueError(f"width must be at least 1, not {width!r}")
+        self.width = width
+        super().__init__({
+            "load": In(1),
+            "vector": In(width),
+            "o": Out(stream.Signature(event_layout(width))),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        pending = Signal(self.width)
+        rest = Signal(self.width)  # pending without its lowest set bit
+        m.d.comb += rest.eq(pending & (pending - 1))
+        _, index = _lowest_set(pending, 0, self.width)
+        m.d.comb += [
+            self.o.valid.eq(pending != 0),
+            self.o.payload.index.eq(index),
+            self.o.payload.last.eq(rest == 0),
+        ]
+        with m.If(self.load):
+            m.d.sync += pending.eq(self.vector)
+        with m.Elif(self.o.valid & self.o.ready):
+            m.d.sync += pending.eq(rest)
+        return m

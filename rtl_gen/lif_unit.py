@@ -1,0 +1,98 @@
+"""LIF unit: one neuron's membrane update, spike, reset and surrogate, per lane."""
+
+from __future__ import annotations
+
+import math
+
+from amaranth.hdl import Module, Mux, signed
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .fixed_hw import rshr, sat
+
+__all__ = ["LIFUnit"]
+
+
+class LIFUnit(wiring.Component):
+    """Combinational neuron update of docs/fixed-point.md, bit-exact with golden/fixed_model.
+
+    Parameters
+    ----------
+    cfg : Config
+        Formats (``fixed``), leak, reset, centering and surrogate (``network``).
+    acc_bits : int
+        Width of the weight-sum input.
+
+    Members
+    -------
+    acc : In(signed(acc_bits))
+        Weight sum ``a`` of the neuron this step (scale ``2**-w_frac``).
+    gain : In(signed(v_bits))
+        Centering gain of the layer this step (ignored when centering is off).
+    u : In(signed(v_bits))
+        Membrane after the previous step.
+    rest : In(1)
+        First step of a sample: the membrane is taken as 0 instead of ``u``.
+    vth : In(signed(v_bits))
+        Threshold of the layer this step.
+    enable : In(1)
+        The lane holds a real neuron (a padding lane never fires).
+    current, u_pre, u_post, surrogate, readout : Out(signed(v_bits))
+        ``I``; ``sat_v(leak(u) + I)``; the membrane after reset; ``h(u_pre - vth)``; and
+        ``sat_v(rshr(a, w_frac - v_frac))`` (the value of a readout neuron).
+    spike : Out(1)
+        ``u_pre >= vth`` (and ``enable``).
+
+    Purely combinational: results are valid in the cycle the inputs are; the engine registers
+    them.
+    """
+
+    def __init__(self, cfg, acc_bits: int):
+        self.cfg = cfg
+        f = cfg.fixed
+        self.vb = f.v_bits
+        v = signed(f.v_bits)
+        super().__init__({
+            "acc": In(signed(acc_bits)), "gain": In(v), "u": In(v), "rest": In(1),
+            "vth": In(v), "enable": In(1),
+            "current": Out(v), "u_pre": Out(v), "spike": Out(1), "u_post": Out(v),
+            "surrogate": Out(v), "readout": Out(v),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        net, f = self.cfg.network, self.cfg.fixed
+        vb, wf, vf = f.v_bits, f.w_frac, f.v_frac
+        # current
+        if net.weight_centering:
+            m.d.comb += self.current.eq(sat(rshr(self.acc * self.gain, wf), vb))
+        else:
+            m.d.comb += self.current.eq(sat(rshr(self.acc, wf - vf), vb))
+        m.d.comb += self.readout.eq(sat(rshr(self.acc, wf - vf), vb))
+        # leak and integrate
+        u = Mux(self.rest, 0, self.u)
+        if net.leak == 1.0:
+            leaked = u
+        elif math.log2(net.leak).is_integer():
+            leaked = rshr(u, int(-math.log2(net.leak)))
+        else:
+            leaked = u - rshr(u, int(-math.log2(1.0 - net.leak)))
+        m.d.comb += self.u_pre.eq(sat(leaked + self.current, vb))
+        # fire and reset
+        m.d.comb += self.spike.eq(self.enable & (self.u_pre >= self.vth))
+        if net.reset == "soft":
+            m.d.comb += self.u_post.eq(Mux(self.spike, sat(self.u_pre - self.vth, vb), self.u_pre))
+        else:
+            m.d.comb += self.u_post.eq(Mux(self.spike, 0, self.u_pre))
+        # surrogate of u_pre - vth, for the backward pass
+        x = self.u_pre - self.vth
+        ax = Mux(x < 0, -x, x)
+        one = 1 << vf
+        k = int(math.log2(net.surrogate_width))
+        if net.surrogate == "triangle":
+            dist = rshr(ax, k) if k >= 0 else ax << -k
+            tri = one - dist
+            m.d.comb += self.surrogate.eq(Mux(tri < 0, 0, tri))
+        else:
+            m.d.comb += self.surrogate.eq(Mux(ax < (1 << (vf + k - 1)), one, 0))
+        return m

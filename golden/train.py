@@ -102,8 +102,9 @@ def train(cfg, model: str = "fixed", epochs: int | None = None, progress: bool =
         shifts = lr_shifts(cfg, epoch)
         online = 0
         t0 = time.perf_counter()
-        bar = tqdm(range(n), desc=f"epoch {epoch}/{epochs}", disable=not progress, leave=False,
-                   unit="sample", mininterval=0.5)
+        # disable=None: a bar on a terminal, nothing in logs and pipes
+        bar = tqdm(range(n), desc=f"epoch {epoch}/{epochs}", disable=None if progress else True,
+                   leave=False, unit="sample", mininterval=0.5)
         for i in bar:
             tr, _ = learner.train_sample(frames[i], int(labels[i]), shifts)
             online += int(prediction(tr.out)[0]) == labels[i]

@@ -53,6 +53,42 @@ def config_cmd(config: str) -> None:
     click.echo(f"# hash {cfg.hash()}", err=True)
 
 
+@main.command("generate")
+@click.argument("config")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="output folder (created)")
+@click.option("--check/--no-check", default=False,
+              help="also run verilator --lint-only -Wall and yosys check -assert")
+def generate_cmd(config: str, out_dir: str, check: bool) -> None:
+    """Write the core's Verilog and manifest.json for CONFIG into OUT."""
+    from golden.fixed_model import FixedArith
+
+    from .generate import TOP, check_yosys, generate, lint_verilator
+
+    cfg = _load(config)
+    out = _check_output(str(Path(out_dir) / "manifest.json"), "--out").parent
+    try:
+        FixedArith(cfg)  # the hardware needs a fixed-point model (e.g. no softmax loss)
+    except ConfigError as err:
+        click.echo(f"snngen: {err}", err=True)
+        sys.exit(2)
+    man = generate(cfg, out)
+    mm = man["memory_map"]
+    click.echo(f"wrote {out / (TOP + '.v')} and {out / 'manifest.json'}: layers "
+               f"{'-'.join(map(str, cfg.network.layers))}, T={cfg.timesteps}, "
+               f"{cfg.hardware.lanes} lanes, {mm['weight_rows']} weight rows x "
+               f"{cfg.hardware.lanes} banks")
+    if check:
+        try:
+            lint_verilator(out / f"{TOP}.v")
+            click.echo("verilator --lint-only -Wall: clean (waivers in rtl_gen/generate.py)")
+            check_yosys(out / f"{TOP}.v")
+            click.echo("yosys check -assert: clean")
+        except RuntimeError as err:
+            click.echo(f"snngen: {err}", err=True)
+            sys.exit(1)
+
+
 @main.command("train")
 @click.argument("config")
 @click.option("--model", type=click.Choice(["float", "fixed"]), default="fixed",

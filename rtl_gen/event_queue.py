@@ -53,6 +53,7 @@ class EventQueue(wiring.Component):
 
     def __init__(self, width: int):
         if width < 1:
+            self._MustUse__silence = True  # a rejected component is not an unused one
             raise ValueError(f"width must be at least 1, not {width!r}")
         self.width = width
         super().__init__({

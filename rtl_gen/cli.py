@@ -89,6 +89,43 @@ def generate_cmd(config: str, out_dir: str, check: bool) -> None:
             sys.exit(1)
 
 
+@main.command("regress")
+@click.argument("configs", nargs=-1, required=True)
+@click.option("--seeds", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="run seeds 1..N per config")
+@click.option("--samples", type=click.IntRange(1, 10000), default=2, show_default=True,
+              help="samples per random and digits case")
+@click.option("--idle", type=click.FloatRange(0, 0.9), default=0.2, show_default=True,
+              help="probability of an idle cycle before each host word")
+@click.option("--backpressure", type=click.FloatRange(0, 0.9), default=0.3, show_default=True,
+              help="probability of ready low per answer cycle")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None)
+def regress_cmd(configs, seeds, samples, idle, backpressure, json_path) -> None:
+    """cocotb + Verilator regression of CONFIGS: RTL vs golden, bit- and cycle-exact."""
+    from sim.regress import build_core, default_cases, run_forward
+
+    cfgs = [_load(c) for c in configs]  # all validated before anything is built
+    json_file = _check_output(json_path, "--json")
+    rows = []
+    for cfg in cfgs:
+        sim = build_core(cfg)
+        for seed in range(1, seeds + 1):
+            r = run_forward(cfg, default_cases(cfg, seed, samples), seed=seed, idle=idle,
+                            backpressure=backpressure, sim=sim, check=False)
+            rows.append(r)
+            click.echo(f"{cfg.name:<12} seed {seed:<4} {'PASS' if r.passed else 'FAIL'}  "
+                       f"{r.samples} samples, {r.forward_cycles} forward cycles, {r.records} "
+                       f"records checked, {r.seconds:.1f} s")
+            if not r.passed:
+                click.echo(r.message, err=True)
+    n_fail = sum(not r.passed for r in rows)
+    click.echo(f"{len(rows) - n_fail} passed, {n_fail} failed")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps([r.__dict__ for r in rows], indent=2, default=str) + "\n")
+    sys.exit(1 if n_fail else 0)
+
+
 @main.command("train")
 @click.argument("config")
 @click.option("--model", type=click.Choice(["float", "fixed"]), default="fixed",

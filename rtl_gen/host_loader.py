@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Signal, signed, unsigned
+from amaranth.hdl import Module, Mux, Signal, signed, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -20,7 +20,7 @@ class Op:
     WRITE_GAINS = 0x03  # same layout as the thresholds
     WRITE_FRAMES = 0x04  # then a start step t, then count words: frame_words per step
     RUN = 0x10  # run one forward pass; answers one word: its cycle count
-    READ_READOUT = 0x11  # answers T * G_out * lanes words: o[t][q * lanes + k], sign-extended
+    READ_READOUT = 0x11  # answers T * n_out words: o[t][k] in order t, k, sign-extended
 
     WRITES = {WRITE_WEIGHTS: WriteTarget.WEIGHT, WRITE_THRESHOLDS: WriteTarget.THRESHOLD,
               WRITE_GAINS: WriteTarget.GAIN, WRITE_FRAMES: WriteTarget.FRAME}
@@ -45,8 +45,8 @@ class HostLoader(wiring.Component):
     error : Out(1)
         Sticky: an unknown opcode was received (it is dropped; the next word is a header).
 
-    Throughput: one data word per cycle while writing; readback sends a word every two
-    cycles. A header or start word takes one cycle.
+    Throughput: one word per cycle while writing and while reading back (after one cycle of
+    read latency). A header or start word takes one cycle.
     """
 
     def __init__(self, cfg, engine_ports):
@@ -68,6 +68,9 @@ class HostLoader(wiring.Component):
         row = Signal(24)
         lane = Signal(8)
         target = Signal(2)
+        group = Signal(range(max(mm.max_groups, 2)))  # readback: group within the step
+        g_out = mm.groups(mm.n_weight_layers - 1)
+        last_group_lanes = mm.layers[-1] - (g_out - 1) * lanes
         error = Signal()
         m.d.comb += [self.error.eq(error), self.wr.row.eq(row), self.wr.lane.eq(lane),
                      self.wr.target.eq(target), self.wr.data.eq(self.i.payload),
@@ -88,7 +91,7 @@ class HostLoader(wiring.Component):
                             m.d.comb += self.start.eq(1)
                             m.next = "WAIT"
                         with m.Case(Op.READ_READOUT):
-                            m.d.sync += [row.eq(0), lane.eq(0)]
+                            m.d.sync += [row.eq(0), lane.eq(0), group.eq(0)]
                             m.next = "READ"
                         with m.Default():
                             m.d.sync += error.eq(1)
@@ -125,18 +128,21 @@ class HostLoader(wiring.Component):
                 m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(self.cycles)]
                 with m.If(self.o.ready):
                     m.next = "HEADER"
-            with m.State("READ"):  # address set; data arrives next cycle
+            with m.State("READ"):  # first address presented; its data arrives next cycle
                 m.next = "SEND"
             with m.State("SEND"):
+                # The read address is the word after the current one as soon as the current
+                # one is accepted, so the next word is there a cycle later: a word a cycle.
                 m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(self.rd_data.as_signed())]
+                last_lane = Mux(group == g_out - 1, last_group_lanes - 1, lanes - 1)
                 with m.If(self.o.ready):
-                    with m.If(lane == lanes - 1):
-                        m.d.sync += [lane.eq(0), row.eq(row + 1)]
+                    with m.If(lane == last_lane):
+                        m.d.comb += [self.rd_row.eq(row + 1), self.rd_lane.eq(0)]
+                        m.d.sync += [lane.eq(0), row.eq(row + 1),
+                                     group.eq(Mux(group == g_out - 1, 0, group + 1))]
                         with m.If(row == mm.readout_rows - 1):
                             m.next = "HEADER"
-                        with m.Else():
-                            m.next = "READ"
                     with m.Else():
+                        m.d.comb += self.rd_lane.eq(lane + 1)
                         m.d.sync += lane.eq(lane + 1)
-                        m.next = "READ"
         return m

@@ -114,10 +114,6 @@ class MemoryMap:
         weights = (1 << np.arange(32, dtype=np.int64))
         return (bits.reshape(t, self.frame_words, 32) * weights).sum(-1).reshape(-1)
 
-    def readout_from_image(self, words: np.ndarray) -> np.ndarray:
-        """Readouts (T, n_out) from the T * n_out words READ_OUT sends (order t, k)."""
-        return np.asarray(words).reshape(self.timesteps, self.layers[-1])
-
     def as_dict(self) -> dict:
         return {"lanes": self.lanes, "groups": [self.groups(l) for l in range(self.n_weight_layers)],
                 "weight_base_rows": list(self.wbase), "weight_rows": self.weight_rows,

@@ -50,13 +50,11 @@ def read_readout_words() -> list[int]:
 
 
 def readout_answer_len(cfg) -> int:
-    mm = MemoryMap.of(cfg)
-    return mm.readout_rows * mm.lanes
+    return cfg.timesteps * cfg.n_out
 
 
 def decode_readout(cfg, words) -> np.ndarray:
     """Readouts (T, n_out) from READ_READOUT's answer words (32-bit two's complement)."""
-    mm = MemoryMap.of(cfg)
-    w = np.asarray([x - (1 << 32) if x & (1 << 31) else x for x in words], dtype=np.int64)
-    g = mm.groups(mm.n_weight_layers - 1)
-    return w.reshape(mm.timesteps, g * mm.lanes)[:, :mm.layers[-1]]
+    w = np.asarray(words, dtype=np.int64)
+    w = np.where(w & (1 << 31), w - (1 << 32), w)
+    return w.reshape(cfg.timesteps, cfg.n_out)

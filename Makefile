@@ -35,6 +35,8 @@ test-slow: setup
 bench: setup
 	$(PY) bench/golden_speed.py
 	$(PY) bench/ablation.py
+	$(PY) bench/forward_cycles.py
+	$(PY) bench/sim_speed.py
 
 clean:
 	rm -rf $(OUT) build sim_build .pytest_cache .hypothesis

@@ -69,3 +69,22 @@ def test_checker_catches_a_wrong_design(monkeypatch):
     r = run_forward(good, default_cases(good, seed=3, samples=1)[:1], seed=3, sim=sim, check=False)
     assert not r.passed
     assert "golden fixed model says" in r.message or "Mismatch" in r.message
+
+
+def test_regress_cli_table_and_exit_codes(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "rtl_gen.cli", "regress"]
+    r = subprocess.run(cmd + ["tiny", "--seeds", "1", "--samples", "1", "--json",
+                              str(tmp_path / "r.json")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "tiny         seed 1    PASS" in r.stdout and "1 passed, 0 failed" in r.stdout
+    rows = json.loads((tmp_path / "r.json").read_text())
+    assert rows[0]["passed"] and rows[0]["samples"] == 6
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "b"\n[hardware]\nlanes = 99\n')
+    r = subprocess.run(cmd + ["tiny", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 2 and "hardware.lanes = 99" in r.stderr
+    assert "PASS" not in r.stdout  # nothing ran: every config is validated first

@@ -1,13 +1,12 @@
 """The float model: its LIF against snnTorch, its hand-written gradients against autograd."""
 
 import pytest
+import snntorch as snn  # a test dependency: the cross-check must never be skipped
 import torch
 
 from golden.float_model import FloatArith
 from golden.learner import Learner, init_params, lif_steps
 from rtl_gen.config import load_config
-
-snn = pytest.importorskip("snntorch")
 
 
 @pytest.mark.parametrize("reset", ["soft", "hard"])

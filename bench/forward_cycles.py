@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from golden.data import load_dataset
-from golden.timing import FIXED_CYCLES, forward_timing
+from golden.timing import FIXED_CYCLES, forward_timing, input_event_counts
 from golden.train import TEST_STREAM, encode_split, train
 from rtl_gen.config import load_config
 from rtl_gen.memory_map import MemoryMap
@@ -42,9 +42,7 @@ def main() -> None:
     cycles = bound = 0
     per_layer = np.zeros((K, 3))  # event work, fixed + FIRE overhead, empty-layer cycles
     for i in range(n):
-        ev = np.stack([frames[i].sum(-1).numpy()] + [lt.spikes[i].sum(-1).numpy()
-                                                     for lt in tr.layers])
-        ft = forward_timing(mm, ev)
+        ft = forward_timing(mm, input_event_counts(frames[i], tr, i))
         cycles += ft.cycles
         bound += ft.event_bound
         for p in ft.phases:

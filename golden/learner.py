@@ -28,7 +28,7 @@ are the backward ones; only the membrane recurrence loops over time.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import torch
 
@@ -108,6 +108,11 @@ class LayerTrace:
     u_pre: torch.Tensor
     spikes: torch.Tensor
     u_post: torch.Tensor
+
+
+    def select(self, rows) -> "LayerTrace":
+        """The same values for a subset of the batch (``rows``: a slice or index tensor)."""
+        return LayerTrace(*(getattr(self, f.name)[rows] for f in fields(self)))
 
 
 @dataclass
@@ -280,7 +285,6 @@ def concat_traces(chunks: list[Trace]) -> Trace:
     layers = []
     for l in range(len(chunks[0].layers)):
         parts = [c.layers[l] for c in chunks]
-        layers.append(LayerTrace(*(torch.cat([getattr(p, f) for p in parts], 1)
-                                   for f in ("s_in", "a", "current", "u_pre", "spikes",
-                                             "u_post"))))
+        layers.append(LayerTrace(*(torch.cat([getattr(p, f.name) for p in parts], 1)
+                                   for f in fields(LayerTrace))))
     return replace(chunks[0], layers=layers, out=torch.cat([c.out for c in chunks], 1))

@@ -70,15 +70,6 @@ class ForwardTiming:
     def event_bound(self) -> int:
         return sum(p.events * p.groups for p in self.phases)
 
-    @property
-    def efficiency(self) -> float:
-        """event bound / cycles (1.0 would be no overhead at all)."""
-        return self.event_bound / self.cycles if self.cycles else 1.0
-
-    def phase(self, t: int, layer: int) -> PhaseTiming:
-        n_layers = len(self.phases) // (self.phases[-1].t + 1)
-        return self.phases[t * n_layers + layer]
-
 
 def forward_timing(mm: MemoryMap, events: np.ndarray) -> ForwardTiming:
     """Timing of one forward pass; ``events[l, t]`` = spikes into weight layer ``l`` at ``t``."""
@@ -91,10 +82,10 @@ def forward_timing(mm: MemoryMap, events: np.ndarray) -> ForwardTiming:
     return ForwardTiming(tuple(phases))
 
 
-def input_event_counts(frames: torch.Tensor, trace) -> np.ndarray:
-    """(weight layers, T) spike counts into each weight layer, from the input frames (T, n_in)
-    and a fixed-model trace of that sample (batch 1)."""
+def input_event_counts(frames: torch.Tensor, trace, index: int = 0) -> np.ndarray:
+    """(weight layers, T) spike counts into each weight layer, from a sample's input frames
+    (T, n_in) and the fixed-model trace of its batch (sample ``index`` of it)."""
     counts = [frames.reshape(frames.shape[-2], -1).sum(-1).numpy()]
     for lt in trace.layers:
-        counts.append(lt.spikes[0].sum(-1).numpy())
+        counts.append(lt.spikes[index].sum(-1).numpy())
     return np.stack(counts).astype(np.int64)

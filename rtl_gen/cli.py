@@ -23,6 +23,17 @@ def _load(config: str) -> Config:
         sys.exit(2)
 
 
+def _require_fixed(cfg: Config) -> None:
+    """Exit 2 if the config has no fixed-point (hardware) model, e.g. a float-only loss."""
+    from golden.fixed_model import FixedArith
+
+    try:
+        FixedArith(cfg)
+    except ConfigError as err:
+        click.echo(f"snngen: {err}", err=True)
+        sys.exit(2)
+
+
 def _check_output(path: str | None, option: str) -> Path | None:
     """Fail early (exit 2, nothing written) if an output's folder cannot be made."""
     if path is None:
@@ -61,17 +72,11 @@ def config_cmd(config: str) -> None:
               help="also run verilator --lint-only -Wall and yosys check -assert")
 def generate_cmd(config: str, out_dir: str, check: bool) -> None:
     """Write the core's Verilog and manifest.json for CONFIG into OUT."""
-    from golden.fixed_model import FixedArith
-
     from .generate import TOP, check_yosys, generate, lint_verilator
 
     cfg = _load(config)
     out = _check_output(str(Path(out_dir) / "manifest.json"), "--out").parent
-    try:
-        FixedArith(cfg)  # the hardware needs a fixed-point model (e.g. no softmax loss)
-    except ConfigError as err:
-        click.echo(f"snngen: {err}", err=True)
-        sys.exit(2)
+    _require_fixed(cfg)
     man = generate(cfg, out)
     mm = man["memory_map"]
     click.echo(f"wrote {out / (TOP + '.v')} and {out / 'manifest.json'}: layers "
@@ -105,6 +110,8 @@ def regress_cmd(configs, seeds, samples, idle, backpressure, json_path) -> None:
     from sim.regress import build_core, default_cases, run_forward
 
     cfgs = [_load(c) for c in configs]  # all validated before anything is built
+    for cfg in cfgs:
+        _require_fixed(cfg)
     json_file = _check_output(json_path, "--json")
     rows = []
     for cfg in cfgs:
@@ -140,18 +147,13 @@ def regress_cmd(configs, seeds, samples, idle, backpressure, json_path) -> None:
 def train_cmd(config: str, model: str, epochs: int | None, json_path: str | None,
               plot_path: str | None, progress: bool) -> None:
     """Train a golden model online on the config's data set (digits)."""
-    from golden.fixed_model import FixedArith
     from golden.train import plot_curves, train
 
     cfg = _load(config)
     json_file = _check_output(json_path, "--json")
     plot_file = _check_output(plot_path, "--plot")
     if model == "fixed":
-        try:
-            FixedArith(cfg)
-        except ConfigError as err:
-            click.echo(f"snngen: {err}", err=True)
-            sys.exit(2)
+        _require_fixed(cfg)
     click.echo(f"training {model} model on {cfg.data.dataset}: layers "
                f"{'-'.join(map(str, cfg.network.layers))}, T={cfg.timesteps}, "
                f"{cfg.network.reset} reset, leak {cfg.network.leak}, "

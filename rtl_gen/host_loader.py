@@ -63,7 +63,6 @@ class HostLoader(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         mm, lanes = self.mm, self.cfg.hardware.lanes
-        op = Signal(8)
         count = Signal(24)
         row = Signal(24)
         lane = Signal(8)
@@ -81,7 +80,7 @@ class HostLoader(wiring.Component):
             with m.State("HEADER"):
                 m.d.comb += self.i.ready.eq(1)
                 with m.If(self.i.valid):
-                    m.d.sync += [op.eq(header_op), count.eq(header_count)]
+                    m.d.sync += count.eq(header_count)
                     with m.Switch(header_op):
                         for code, tgt in Op.WRITES.items():
                             with m.Case(code):

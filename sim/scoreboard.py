@@ -12,15 +12,12 @@ import numpy as np
 import torch
 
 from golden.fixed_model import FixedArith
-from golden.learner import LayerTrace, Learner, Trace
+from golden.learner import Learner, Trace
 from golden.timing import ForwardTiming, forward_timing, input_event_counts
 from rtl_gen.forward_engine import obs_layout
 from rtl_gen.memory_map import MemoryMap
 
 __all__ = ["Mismatch", "ForwardScoreboard", "decode_obs"]
-
-
-_TRACE_FIELDS = ("s_in", "a", "current", "u_pre", "spikes", "u_post")
 
 
 class Mismatch(AssertionError):
@@ -80,8 +77,8 @@ class ForwardScoreboard:
         tr = Learner(cfg, FixedArith(cfg), params).infer(frames)
         out = []
         for i in range(len(frames)):
-            one = Trace(tr.t0, [LayerTrace(*(getattr(lt, f)[i:i + 1] for f in _TRACE_FIELDS))
-                                for lt in tr.layers], tr.out[i:i + 1])
+            one = Trace(tr.t0, [lt.select(slice(i, i + 1)) for lt in tr.layers],
+                        tr.out[i:i + 1])
             out.append(cls(cfg, params, frames[i], one))
         return out
 

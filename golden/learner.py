@@ -134,6 +134,7 @@ class Grads:
     gain: torch.Tensor
     error: torch.Tensor  # readout error e, (B, C, K)
     delta: list[torch.Tensor]  # per LIF layer, (B, C, n)
+    da: list[torch.Tensor]  # per LIF layer, (B, C, n): delta scaled by the gain
 
 
 class Learner:
@@ -202,6 +203,7 @@ class Learner:
         ds = ar.back(err, p.w_out)
         g_w = [None] * self.n_layers
         deltas = [None] * self.n_layers
+        das = [None] * self.n_layers
         g_vth = torch.zeros(p.vth.shape, dtype=ar.acc_dtype)
         g_gain = torch.zeros(p.gain.shape, dtype=ar.acc_dtype)
         for l in reversed(range(self.n_layers)):
@@ -214,10 +216,11 @@ class Learner:
                 da = ar.mul(delta, p.gain[l, steps].view(1, c, 1))
             else:
                 da = delta
+            das[l] = da
             g_w[l] = ar.outer(da, lt.s_in)
             if l > 0:
                 ds = ar.back(da, p.w[l])
-        return Grads(g_w, g_out, g_vth, g_gain, err, deltas)
+        return Grads(g_w, g_out, g_vth, g_gain, err, deltas, das)
 
     # -- update --------------------------------------------------------------------
     def update(self, g: Grads, shifts: tuple[int, int, int]) -> None:

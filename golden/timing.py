@@ -1,24 +1,42 @@
-"""Timing model: the exact cycle count of each phase of the forward engine.
+"""Timing model: the exact cycle count of every phase of the training core.
 
-It is also the performance model: the RTL's cycle counter and the cycle stamp of every
-observed record must equal what this model says (sim/ checks both). For one sample the engine
-runs, for each step ``t`` and each weight layer ``l`` (LIF layers, then the readout):
+It is also the performance model: the RTL's cycle counters and the cycle stamp of every
+observed forward record equal what this model says (sim/ checks both). ``G = ceil(n_out /
+lanes)`` is the number of groups of a weight layer, ``n_in`` its fan-in.
 
-======  ===================  ==========================================================
-phase   cycles               what happens
-======  ===================  ==========================================================
-LOAD    1                    read the step's input frame (layer 0), threshold and gain
-START   1                    the event queue takes the input spike vector
-ACC     max(1, nnz * G)      every active input adds its weight column, ``G`` groups of
-                             ``lanes`` outputs, one group per cycle (zeros are skipped)
-FIRE    G                    one group per cycle: LIF (or readout) of ``lanes`` neurons
-DRAIN   1                    the last group's results are written
-======  ===================  ==========================================================
+Forward engine, one step, each weight layer in turn (LIF layers, then the readout):
 
-``nnz`` is the number of spikes into the layer at that step and ``G = ceil(n_out / lanes)``.
-The record of group ``q`` leaves the engine at ``start + 2 + ACC + q + 1`` (its FIRE cycle
-plus the memory read). The event bound is ``sum nnz * G`` over layers and steps; the rest
-(``3 + G`` per layer per step, plus one cycle when a layer has no input spikes) is overhead.
+=======  ====================  =======================================================
+phase    cycles                what happens
+=======  ====================  =======================================================
+LOAD     1                     read the layer's input spike vector, threshold and gain
+START    1                     the event queue takes the vector
+ACC      max(1, nnz * G)       every active input adds its weight column, one group per
+                               cycle (``dense``: every input, ``n_in * G``)
+FIRE     G                     LIF (or readout) of one group of ``lanes`` neurons a cycle
+DRAIN    1                     the last group's results are written
+=======  ====================  =======================================================
+
+Backward engine, one step, each weight layer from the readout down:
+
+=======  ====================  =======================================================
+BSTART   1                     read the step's threshold and gain
+DELTA    G + 1                 readout error or ``delta``/``da`` of one group a cycle,
+                               threshold/gain gradient sums, row sums, nonzero-group list
+BUPD     1                     threshold and gain of (layer, step) updated
+PASS     n_in * nz + 1         ``ds = W^T da`` over the ``nz`` groups with a nonzero ``da``
+                               (layers above the first; skipped when ``nz = 0``;
+                               ``dense``: ``nz = G``)
+=======  ====================  =======================================================
+
+Update engine, once per sample, each weight layer: ``2 + touched * (1 + n_in)`` cycles, where
+``touched`` is the number of groups with a nonzero ``da`` at some step (``dense``: ``G``): one
+set-up cycle per group, then one weight row (``lanes`` weights) a cycle.
+
+Scheduler: a run is a sequence of stages, each one cycle to start plus the longest of the
+engines it starts, then one final cycle. Inference: ``F(0) .. F(T-1)``. ``serial`` and
+``dense`` training: ``F(0) B(0) F(1) B(1) .. B(T-1) U``. ``dual``: ``F(0) [F(1)|B(0)] ..
+[F(T-1)|B(T-2)] B(T-1) U``: the forward of step ``t+1`` overlaps the backward of step ``t``.
 """
 
 from __future__ import annotations
@@ -30,28 +48,40 @@ import torch
 
 from rtl_gen.memory_map import MemoryMap
 
-__all__ = ["PhaseTiming", "ForwardTiming", "forward_timing", "input_event_counts"]
+__all__ = ["ForwardPhase", "RunTiming", "SampleCounts", "forward_layer_cycles",
+           "backward_layer_cycles", "update_layer_cycles", "infer_timing", "train_timing",
+           "sample_counts", "input_event_counts", "SCHEDULES"]
 
-FIXED_CYCLES = 3  # LOAD + START + DRAIN
+SCHEDULES = ("serial", "dual", "dense")
+
+
+def forward_layer_cycles(events: int, n_in: int, groups: int, dense: bool = False) -> int:
+    acc = n_in * groups if dense else max(1, events * groups)
+    return 3 + acc + groups
+
+
+def backward_layer_cycles(l: int, nz: int, n_in: int, groups: int, dense: bool = False) -> int:
+    c = groups + 3
+    nz = groups if dense else nz
+    if l >= 1 and nz:
+        c += n_in * nz + 1
+    return c
+
+
+def update_layer_cycles(touched: int, n_in: int, groups: int, dense: bool = False) -> int:
+    return 2 + (groups if dense else touched) * (1 + n_in)
 
 
 @dataclass(frozen=True)
-class PhaseTiming:
-    """Cycles of weight layer ``layer`` at step ``t``, starting at cycle ``start``."""
+class ForwardPhase:
+    """Weight layer ``layer`` at step ``t`` in the forward engine, from cycle ``start``."""
 
     t: int
     layer: int
     start: int
     events: int
     groups: int
-
-    @property
-    def acc_cycles(self) -> int:
-        return max(1, self.events * self.groups)
-
-    @property
-    def cycles(self) -> int:
-        return FIXED_CYCLES + self.acc_cycles + self.groups
+    acc_cycles: int
 
     def record_cycle(self, q: int) -> int:
         """Cycle at which the results of group ``q`` appear."""
@@ -59,27 +89,101 @@ class PhaseTiming:
 
 
 @dataclass(frozen=True)
-class ForwardTiming:
-    phases: tuple[PhaseTiming, ...]
+class RunTiming:
+    """Cycles of one run (an inference or a training sample) and of each engine in it."""
 
-    @property
-    def cycles(self) -> int:
-        return sum(p.cycles for p in self.phases)
+    cycles: int
+    forward: int
+    backward: int
+    update: int
+    phases: tuple[ForwardPhase, ...]
 
     @property
     def event_bound(self) -> int:
+        """Forward cycles if only weight additions cost time."""
         return sum(p.events * p.groups for p in self.phases)
 
+    def counters(self) -> dict[str, int]:
+        return {"total": self.cycles, "forward": self.forward, "backward": self.backward,
+                "update": self.update}
 
-def forward_timing(mm: MemoryMap, events: np.ndarray) -> ForwardTiming:
-    """Timing of one forward pass; ``events[l, t]`` = spikes into weight layer ``l`` at ``t``."""
-    phases, start = [], 0
-    for t in range(mm.timesteps):
+
+@dataclass(frozen=True)
+class SampleCounts:
+    """What the cycles depend on. ``events[l, t]``: spikes into weight layer ``l`` at step
+    ``t``; ``nz[l, t]``: its groups with a nonzero ``da`` (readout: error) at ``t``;
+    ``touched[l]``: its groups with a nonzero ``da`` at some step."""
+
+    events: np.ndarray
+    nz: np.ndarray | None = None
+    touched: np.ndarray | None = None
+
+
+class _Builder:
+    def __init__(self, mm: MemoryMap, dense: bool):
+        self.mm, self.dense = mm, dense
+        self.now = 0
+        self.busy = {"forward": 0, "backward": 0, "update": 0}
+        self.phases: list[ForwardPhase] = []
+
+    def fwd(self, t: int, events: np.ndarray, start: int) -> int:
+        mm, c = self.mm, 0
         for l in range(mm.n_weight_layers):
-            p = PhaseTiming(t, l, start, int(events[l, t]), mm.groups(l))
-            phases.append(p)
-            start += p.cycles
-    return ForwardTiming(tuple(phases))
+            g, n_in = mm.groups(l), mm.fan_in(l)
+            cyc = forward_layer_cycles(int(events[l, t]), n_in, g, self.dense)
+            acc = cyc - 3 - g
+            self.phases.append(ForwardPhase(t, l, start + c, int(events[l, t]), g, acc))
+            c += cyc
+        self.busy["forward"] += c
+        return c
+
+    def bwd(self, t: int, nz: np.ndarray) -> int:
+        mm = self.mm
+        c = sum(backward_layer_cycles(l, int(nz[l, t]), mm.fan_in(l), mm.groups(l), self.dense)
+                for l in range(mm.n_weight_layers))
+        self.busy["backward"] += c
+        return c
+
+    def upd(self, touched: np.ndarray) -> int:
+        mm = self.mm
+        c = sum(update_layer_cycles(int(touched[l]), mm.fan_in(l), mm.groups(l), self.dense)
+                for l in range(mm.n_weight_layers))
+        self.busy["update"] += c
+        return c
+
+    def stage(self, *engine_cycles) -> None:
+        self.now += 1 + max(engine_cycles)
+
+    def finish(self) -> RunTiming:
+        return RunTiming(self.now + 1, self.busy["forward"], self.busy["backward"],
+                         self.busy["update"], tuple(self.phases))
+
+
+def infer_timing(mm: MemoryMap, events: np.ndarray, dense: bool = False) -> RunTiming:
+    """Timing of an inference run; ``events[l, t]`` = spikes into weight layer ``l`` at ``t``."""
+    b = _Builder(mm, dense)
+    for t in range(mm.timesteps):
+        b.stage(b.fwd(t, events, b.now + 1))
+    return b.finish()
+
+
+def train_timing(mm: MemoryMap, counts: SampleCounts, schedule: str) -> RunTiming:
+    """Timing of a training sample under ``schedule`` (``serial``, ``dual`` or ``dense``)."""
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, not {schedule!r}")
+    b = _Builder(mm, schedule == "dense")
+    T = mm.timesteps
+    if schedule == "dual":
+        b.stage(b.fwd(0, counts.events, b.now + 1))
+        for t in range(1, T):
+            b.stage(b.fwd(t, counts.events, b.now + 1), b.bwd(t - 1, counts.nz))
+        b.stage(b.bwd(T - 1, counts.nz))
+    else:
+        for t in range(T):
+            b.stage(b.fwd(t, counts.events, b.now + 1))
+            b.stage(b.bwd(t, counts.nz))
+    b.stage(b.upd(counts.touched))
+    return b.finish()
 
 
 def input_event_counts(frames: torch.Tensor, trace, index: int = 0) -> np.ndarray:
@@ -89,3 +193,25 @@ def input_event_counts(frames: torch.Tensor, trace, index: int = 0) -> np.ndarra
     for lt in trace.layers:
         counts.append(lt.spikes[index].sum(-1).numpy())
     return np.stack(counts).astype(np.int64)
+
+
+def _group_nonzero(x: torch.Tensor, lanes: int) -> np.ndarray:
+    """(T, G) whether any value of each group is nonzero, from (T, n) values."""
+    t, n = x.shape
+    g = -(-n // lanes)
+    pad = torch.zeros(t, g * lanes, dtype=x.dtype)
+    pad[:, :n] = x
+    return (pad.reshape(t, g, lanes) != 0).any(-1).numpy()
+
+
+def sample_counts(mm: MemoryMap, frames: torch.Tensor, trace, grads=None,
+                  index: int = 0) -> SampleCounts:
+    """The counts of one sample from its golden trace (and gradients, when it trains)."""
+    events = input_event_counts(frames, trace, index)
+    if grads is None:
+        return SampleCounts(events)
+    per_layer = [d[index] for d in grads.da] + [grads.error[index]]
+    nzg = [_group_nonzero(x, mm.lanes) for x in per_layer]
+    nz = np.stack([z.sum(-1) for z in nzg]).astype(np.int64)
+    touched = np.array([z.any(0).sum() for z in nzg], dtype=np.int64)
+    return SampleCounts(events, nz, touched)

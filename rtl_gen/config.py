@@ -117,7 +117,8 @@ class Hardware(_Section):
 
     target: Literal["sim", "ice40-up5k", "ecp5-25k", "ecp5-85k"] = "sim"
     lanes: _int(1, 64, "forward SIMD lanes") = 8
-    bwd_lanes: _int(1, 64, "backward multiply-accumulate lanes") = 8
+    max_width: _int(1, 4096, "widest layer (inputs, neurons or classes) the core can run") = 128
+    max_layers: _int(2, 7, "most weight layers (LIF layers plus the readout) a program may have") = 3
     schedule: Literal["serial", "dual", "dense"] = "dual"
     weight_words: _int(16, 1 << 22, "weight memory depth in words") = 16384
     neuron_words: _int(4, 1 << 16, "membrane/state memory depth (neurons)") = 512
@@ -311,14 +312,9 @@ def _cross_checks(s: "Config") -> list[Problem]:
     if n.timesteps > h.max_timesteps:
         p.append(Problem("network.timesteps", n.timesteps,
                          f"an integer in [1, {h.max_timesteps}] (hardware.max_timesteps)"))
-    weights = sum(a * b for a, b in zip(n.layers[:-1], n.layers[1:]))
-    if weights > h.weight_words:
-        p.append(Problem("hardware.weight_words", h.weight_words,
-                         f"at least {weights}, the network's weight count"))
-    neurons = sum(n.layers[1:])
-    if neurons > h.neuron_words:
-        p.append(Problem("hardware.neuron_words", h.neuron_words,
-                         f"at least {neurons}, the network's neuron count"))
+    from .memory_map import MemoryMap  # the one definition of what fits the core
+
+    p += [Problem(*fp) for fp in MemoryMap.of(s).fit_problems()]
     return p
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from amaranth.hdl import Const, Mux, signed
 
-__all__ = ["rshr", "sat"]
+__all__ = ["rshr", "rshr_var", "sat"]
 
 
 def rshr(x, k: int):
@@ -25,3 +25,8 @@ def sat(x, bits: int):
     hi, lo = (1 << (bits - 1)) - 1, -(1 << (bits - 1))
     return Mux(x > hi, Const(hi, signed(bits)),
                Mux(x < lo, Const(lo, signed(bits)), x[:bits].as_signed()))
+
+
+def rshr_var(x, s):
+    """Round-half-up arithmetic right shift by a run-time amount ``s`` (an unsigned signal)."""
+    return (x + ((Const(1, 1) << s) >> 1)) >> s

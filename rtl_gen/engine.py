@@ -1,0 +1,659 @@
+"""Training engine: memories, forward, backward and update engines, and their scheduler."""
+
+from __future__ import annotations
+
+import math
+
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import data, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from .event_queue import EventQueue
+from .fixed_hw import rshr, rshr_var, sat
+from .isa import WORDS_PER_LAYER, program_depth
+from .lif_unit import LIFUnit
+from .memory_map import CYCLE_COUNTERS, MemoryMap
+
+__all__ = ["TrainingEngine", "MemId", "obs_layout", "acc_bits", "host_depths"]
+
+
+class MemId:
+    """Memory ids of the host port (rtl_gen/protocol.py ``Mem`` mirrors them)."""
+
+    WEIGHTS, THRESHOLDS, GAINS, FRAMES, PROGRAM, READOUT, COUNTS, CYCLES = range(8)
+    WRITABLE = (WEIGHTS, THRESHOLDS, GAINS, FRAMES, PROGRAM)
+    READABLE = (WEIGHTS, THRESHOLDS, GAINS, FRAMES, PROGRAM, READOUT, COUNTS, CYCLES)
+
+
+def host_depths(cfg) -> dict[int, int]:
+    """Words of each host-visible memory of the core of ``cfg``."""
+    mm = MemoryMap.of(cfg)
+    return {MemId.WEIGHTS: mm.weight_capacity * mm.lanes, MemId.THRESHOLDS: mm.param_rows,
+            MemId.GAINS: mm.param_rows, MemId.FRAMES: mm.max_timesteps * mm.frame_words,
+            MemId.PROGRAM: program_depth(mm.max_layers),
+            MemId.READOUT: mm.readout_capacity * mm.lanes,
+            MemId.COUNTS: mm.max_layers * mm.max_timesteps, MemId.CYCLES: len(CYCLE_COUNTERS)}
+
+
+def acc_bits(cfg) -> int:
+    """Width of an exact weight sum: ``w_bits + ceil(log2(max_width + 1))``."""
+    return cfg.fixed.w_bits + math.ceil(math.log2(cfg.hardware.max_width + 1))
+
+
+def obs_layout(cfg) -> data.StructLayout:
+    """What the forward engine reports for each group it fires (the testbench's view)."""
+    mm = MemoryMap.of(cfg)
+    v = signed(cfg.fixed.v_bits)
+    lanes = cfg.hardware.lanes
+    return data.StructLayout({
+        "cycle": unsigned(32),
+        "t": unsigned(8),
+        "layer": unsigned(4),
+        "group": unsigned(_bits(mm.cap_groups)),
+        "spike": unsigned(lanes),
+        "u_pre": data.ArrayLayout(v, lanes),
+        "u_post": data.ArrayLayout(v, lanes),
+        "value": data.ArrayLayout(v, lanes),  # readout o (readout layer) or surrogate h
+    })
+
+
+def _bits(n: int) -> int:
+    """Bits of an index into ``n`` things."""
+    return max(1, (n - 1).bit_length())
+
+
+def _tree_sum(xs):
+    xs = list(xs)
+    while len(xs) > 1:
+        xs = [xs[i] + xs[i + 1] if i + 1 < len(xs) else xs[i] for i in range(0, len(xs), 2)]
+    return xs[0]
+
+
+class TrainingEngine(wiring.Component):
+    """Runs inference and online training of one sample at a time, bit-exact with
+    golden/fixed_model.py and cycle-exact with golden/timing.py.
+
+    Parameters
+    ----------
+    cfg : Config
+        The hardware capacity (``hardware``), formats (``fixed``) and the neuron model
+        (``network``: leak, reset, surrogate, loss, centering, threshold learning). The layer
+        sizes and ``T`` come from the program (rtl_gen/isa.py) at run time.
+
+    Members
+    -------
+    mem_sel, mem_addr, mem_wdata, mem_we, mem_re : In
+        Host access to the memories of :class:`MemId` (one word a cycle); ``mem_rdata`` : Out
+        is valid the cycle after ``mem_re``. Only while no run is in progress.
+    run, train, label : In
+        Start a run (one-cycle pulse): an inference, or with ``train`` a training sample of
+        class ``label`` on the loaded frames.
+    lr_w, lr_th, lr_g : In(6)
+        Learning-rate shifts of weights, thresholds and gains.
+    done : Out(1)
+        One-cycle pulse at a run's last cycle.
+    cycles : Out(32)
+        Cycles of the last (or current) run.
+    prog_ok : Out(1)
+        The program's fields are within the core's capacity (a run cannot hang).
+    n_classes : Out(16)
+        Classes of the program's readout layer.
+    obs, obs_valid : Out
+        One record per fired forward group (for testbenches; no back-pressure).
+
+    Cycle behaviour: the scheduler runs stages (one cycle plus the longest engine started);
+    forward ``3 + ACC + G`` per layer and step, backward ``G + 3`` plus a ``W^T da`` pass per
+    layer and step, update ``2 + touched * (1 + n_in)`` per layer; golden/timing.py is the exact
+    model and docs/architecture.md the description.
+    """
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.mm = MemoryMap.of(cfg)
+        self.ab = acc_bits(cfg)
+        super().__init__({
+            "mem_sel": In(4), "mem_addr": In(24), "mem_wdata": In(32), "mem_we": In(1),
+            "mem_re": In(1), "mem_rdata": Out(32),
+            "run": In(1), "train": In(1), "label": In(16),
+            "lr_w": In(6), "lr_th": In(6), "lr_g": In(6),
+            "done": Out(1), "cycles": Out(32), "prog_ok": Out(1), "n_classes": Out(16),
+            "obs": Out(obs_layout(cfg)), "obs_valid": Out(1),
+        })
+
+    def elaborate(self, platform):  # noqa: C901 - one datapath, sections below
+        m = Module()
+        cfg, mm = self.cfg, self.mm
+        net, f, hw = cfg.network, cfg.fixed, cfg.hardware
+        L, vb, wb, wf, vf, ab = hw.lanes, f.v_bits, f.w_bits, f.w_frac, f.v_frac, self.ab
+        TM, KM, CG, SW = mm.max_timesteps, mm.max_layers, mm.cap_groups, mm.spike_width
+        NR, WR, FW = mm.neuron_capacity, mm.weight_capacity, mm.frame_words
+        v = signed(vb)
+        centering, learn_th = net.weight_centering, net.learn_threshold
+        rsb = vb + math.ceil(math.log2(mm.max_width * TM + 1)) + 1  # exact row sums
+        dense = hw.schedule == "dense"
+
+        # ---- program registers (rtl_gen/isa.py) ------------------------------------------
+        prog = [Signal(32, name=f"prog{i}") for i in range(program_depth(KM))]
+        p_T = prog[0][0:8]
+        p_K = prog[0][8:16]
+        lw = [prog[1 + WORDS_PER_LAYER * l:1 + WORDS_PER_LAYER * (l + 1)] for l in range(KM)]
+        n_in_a = Array(w[0][0:16] for w in lw)
+        n_out_a = Array(w[0][16:32] for w in lw)
+        groups_a = Array(w[1][0:16] for w in lw)
+        hbase_a = Array(w[1][16:32] for w in lw)
+        wbase_a = Array(w[2][0:24] for w in lw)
+        recip_a = Array(w[3] for w in lw)
+        ok = (p_T >= 1) & (p_T <= TM) & (p_K >= 2) & (p_K <= KM)
+        for l, w in enumerate(lw):
+            n_in, n_out, g = w[0][0:16], w[0][16:32], w[1][0:16]
+            layer_ok = ((n_in >= 1) & (n_in <= mm.max_width) & (n_out >= 1)
+                        & (n_out <= mm.max_width) & (g >= 1) & (g <= CG)
+                        & (g * L >= n_out) & (w[1][16:32] + g <= NR))
+            ok &= (l >= p_K) | layer_ok
+        m.d.comb += [self.prog_ok.eq(ok), self.n_classes.eq(n_out_a[p_K - 1])]
+
+        # ---- memories ------------------------------------------------------------------
+        def mems(name, n, **kw):
+            out = [Memory(init=[], **kw) for _ in range(n)]
+            for k, mem in enumerate(out):
+                m.submodules[f"{name}{k}"] = mem
+            return out
+
+        wmem = mems("wmem", L, shape=signed(wb), depth=WR)
+        amem = mems("amem", L, shape=signed(ab), depth=CG)
+        umem = mems("umem", L, shape=v, depth=NR)
+        hmem = mems("hmem", L, shape=unsigned(vb + ab), depth=2 * NR)
+        dmem = mems("dmem", L, shape=unsigned(TM * vb), depth=NR)
+        rmem = mems("rmem", L, shape=signed(rsb), depth=NR)
+        smem = mems("smem", L, shape=v, depth=CG)
+        omem = mems("omem", L, shape=v, depth=mm.readout_capacity)
+        (thmem,) = mems("thmem", 1, shape=v, depth=max(mm.param_rows, 1))
+        (gmem,) = mems("gmem", 1, shape=v, depth=max(mm.param_rows, 1))
+        (fmem,) = mems("fmem", 1, shape=unsigned(32 * FW), depth=TM)
+        (cmem,) = mems("cmem", 1, shape=unsigned(16), depth=KM * TM)
+
+        w_ra = [x.read_port() for x in wmem]  # forward
+        w_rb = [x.read_port() for x in wmem]  # backward pass, update, host
+        w_w = [x.write_port() for x in wmem]  # update, host
+        a_w = [x.write_port() for x in amem]
+        a_r = [x.read_port(transparent_for=(wp,)) for x, wp in zip(amem, a_w)]
+        u_r = [x.read_port() for x in umem]
+        u_w = [x.write_port() for x in umem]
+        h_r = [x.read_port() for x in hmem]
+        h_w = [x.write_port() for x in hmem]
+        d_r = [x.read_port() for x in dmem]
+        d_w = [x.write_port(granularity=vb) for x in dmem]
+        r_r = [x.read_port() for x in rmem]
+        r_w = [x.write_port() for x in rmem]
+        s_r = [x.read_port() for x in smem]
+        s_w = [x.write_port() for x in smem]
+        o_r = [x.read_port() for x in omem]  # backward, host
+        o_w = [x.write_port() for x in omem]
+        th_ra, th_rb, th_w = thmem.read_port(), thmem.read_port(), thmem.write_port()
+        g_ra, g_rb, g_w = gmem.read_port(), gmem.read_port(), gmem.write_port()
+        f_r, f_w = fmem.read_port(), fmem.write_port(granularity=32)
+        c_r, c_w = cmem.read_port(), cmem.write_port()
+
+        # spike history: the input vector of weight layer l at step t
+        shist = [[Signal(SW, name=f"shist{l}_{t}") for t in range(TM)] for l in range(KM)]
+        shist_a = Array(Array(row) for row in shist)
+        touched = [Signal(CG, name=f"touched{l}") for l in range(KM)]
+        touched_a = Array(touched)
+
+        # ---- run state and scheduler -------------------------------------------------------
+        train = Signal()
+        label = Signal(16)
+        cyc = {name: Signal(32, name=f"cyc_{name}") for name in CYCLE_COUNTERS}
+        m.d.comb += self.cycles.eq(cyc["total"])
+        f_start, f_done, f_busy = Signal(), Signal(), Signal()
+        b_start, b_done, b_busy = Signal(), Signal(), Signal()
+        u_start, u_done, u_busy = Signal(), Signal(), Signal()
+        f_t = Signal(range(TM + 1))  # next forward step
+        b_t = Signal(range(TM + 1))  # next backward step
+        fb_turn = Signal()  # serial: the backward of f_t - 1 is next
+        wait_f, wait_b, wait_u = Signal(), Signal(), Signal()
+        last_stage = Signal()
+        sched_busy = Signal()
+        with m.If(f_busy):
+            m.d.sync += cyc["forward"].eq(cyc["forward"] + 1)
+        with m.If(b_busy):
+            m.d.sync += cyc["backward"].eq(cyc["backward"] + 1)
+        with m.If(u_busy):
+            m.d.sync += cyc["update"].eq(cyc["update"] + 1)
+        with m.If(sched_busy):
+            m.d.sync += cyc["total"].eq(cyc["total"] + 1)
+        T = p_T
+        with m.FSM(name="sched"):
+            with m.State("IDLE"):
+                with m.If(self.run):
+                    m.d.sync += [train.eq(self.train), label.eq(self.label), f_t.eq(0),
+                                 b_t.eq(0), fb_turn.eq(0)]
+                    m.d.sync += [c.eq(0) for c in cyc.values()]
+                    m.d.sync += [x.eq(0) for x in touched]
+                    m.next = "GO"
+            with m.State("GO"):
+                m.d.comb += sched_busy.eq(1)
+                go_f, go_b, go_u = Signal(), Signal(), Signal()
+                with m.If(~train):
+                    m.d.comb += go_f.eq(1)
+                if hw.schedule == "dual":
+                    with m.Elif((f_t < T) | (b_t < f_t)):
+                        m.d.comb += [go_f.eq(f_t < T), go_b.eq(b_t < f_t)]
+                    with m.Else():
+                        m.d.comb += go_u.eq(1)
+                else:
+                    with m.Elif((f_t < T) & ~fb_turn):
+                        m.d.comb += go_f.eq(1)
+                    with m.Elif(b_t < T):
+                        m.d.comb += go_b.eq(1)
+                    with m.Else():
+                        m.d.comb += go_u.eq(1)
+                m.d.comb += [f_start.eq(go_f), b_start.eq(go_b), u_start.eq(go_u)]
+                m.d.sync += [wait_f.eq(go_f), wait_b.eq(go_b), wait_u.eq(go_u),
+                             last_stage.eq(go_u | (~train & (f_t == T - 1)))]
+                with m.If(go_f):
+                    m.d.sync += f_t.eq(f_t + 1)
+                with m.If(go_b):
+                    m.d.sync += b_t.eq(b_t + 1)
+                m.d.sync += fb_turn.eq(go_f)
+                m.next = "WAIT"
+            with m.State("WAIT"):
+                m.d.comb += sched_busy.eq(1)
+                rem_f = wait_f & ~f_done
+                rem_b = wait_b & ~b_done
+                rem_u = wait_u & ~u_done
+                m.d.sync += [wait_f.eq(rem_f), wait_b.eq(rem_b), wait_u.eq(rem_u)]
+                with m.If(~rem_f & ~rem_b & ~rem_u):
+                    with m.If(last_stage):
+                        m.next = "DONE"
+                    with m.Else():
+                        m.next = "GO"
+            with m.State("DONE"):
+                m.d.comb += [sched_busy.eq(1), self.done.eq(1)]
+                m.next = "IDLE"
+
+        # ---- forward engine: one step, every weight layer --------------------------------
+        fl = Signal(range(KM))  # layer
+        ft = Signal(range(TM))  # step
+        fq = Signal(range(max(CG, 2)))
+        f_vth, f_gain = Signal(v), Signal(v)
+        f_events = Signal(16)
+        f_is_out = fl == p_K - 1
+        f_G = groups_a[fl]
+        m.submodules.f_queue = f_queue = EventQueue(SW)
+        f_vec = Signal(SW)  # the layer's input spike vector this step
+        acc_issue, acc_q, acc_add = Signal(), Signal.like(fq), Signal()
+        fire_issue, fire_q = Signal(), Signal.like(fq)
+        m.d.sync += [acc_issue.eq(0), fire_issue.eq(0)]
+        in_mask = Signal(SW)
+        m.d.comb += in_mask.eq(Cat(i < n_in_a[fl] for i in range(SW)))
+        host_f_addr = Signal(range(TM))
+        with m.FSM(name="fwd"):
+            with m.State("IDLE"):
+                m.d.comb += f_r.addr.eq(host_f_addr)
+                with m.If(f_start):
+                    m.d.sync += [fl.eq(0), ft.eq(f_t)]
+                    m.next = "LOAD"
+            with m.State("LOAD"):
+                m.d.comb += [f_busy.eq(1), f_r.addr.eq(ft), th_ra.addr.eq(fl * TM + ft),
+                             g_ra.addr.eq(fl * TM + ft)]
+                m.next = "START"
+            with m.State("START"):
+                m.d.comb += f_busy.eq(1)
+                vec = Signal(SW)
+                m.d.comb += vec.eq(Mux(fl == 0, f_r.data[:min(SW, 32 * FW)],
+                                       shist_a[fl][ft]) & in_mask)
+                with m.If(fl == 0):
+                    m.d.sync += shist_a[0][ft].eq(vec)
+                m.d.comb += [f_queue.load.eq(1),
+                             f_queue.vector.eq(in_mask if dense else vec)]
+                m.d.sync += [f_vec.eq(vec), f_vth.eq(th_ra.data), f_gain.eq(g_ra.data),
+                             fq.eq(0), f_events.eq(0)]
+                m.next = "ACC"
+            with m.State("ACC"):
+                m.d.comb += f_busy.eq(1)
+                idx = f_queue.o.payload.index
+                spike = f_vec.bit_select(idx, 1)
+                with m.If(f_queue.o.valid):
+                    addr = wbase_a[fl] + idx * f_G + fq
+                    for k in range(L):
+                        m.d.comb += [w_ra[k].addr.eq(addr), a_r[k].addr.eq(fq)]
+                    m.d.sync += [acc_issue.eq(1), acc_q.eq(fq), acc_add.eq(spike)]
+                    with m.If(fq == f_G - 1):
+                        m.d.comb += f_queue.o.ready.eq(1)
+                        m.d.sync += [fq.eq(0), f_events.eq(f_events + spike)]
+                        with m.If(f_queue.o.payload.last):
+                            m.next = "FIRE"
+                    with m.Else():
+                        m.d.sync += fq.eq(fq + 1)
+                with m.Else():
+                    m.next = "FIRE"
+            with m.State("FIRE"):
+                m.d.comb += [f_busy.eq(1), c_w.addr.eq(fl * TM + ft), c_w.data.eq(f_events),
+                             c_w.en.eq(fq == 0)]
+                m.d.sync += [fire_issue.eq(1), fire_q.eq(fq)]
+                for k in range(L):
+                    m.d.comb += [a_r[k].addr.eq(fq), u_r[k].addr.eq(hbase_a[fl] + fq)]
+                with m.If(fq == f_G - 1):
+                    m.d.sync += fq.eq(0)
+                    m.next = "DRAIN"
+                with m.Else():
+                    m.d.sync += fq.eq(fq + 1)
+            with m.State("DRAIN"):
+                m.d.comb += f_busy.eq(1)
+                with m.If(f_is_out):
+                    m.d.comb += f_done.eq(1)
+                    m.next = "IDLE"
+                with m.Else():
+                    m.d.sync += fl.eq(fl + 1)
+                    m.next = "LOAD"
+
+        spikes = Signal(L)
+        h_row = ft[0] * NR + hbase_a[fl] + fire_q
+        for k in range(L):
+            lif = LIFUnit(cfg, ab)
+            m.submodules[f"lif{k}"] = lif
+            m.d.comb += [
+                lif.acc.eq(a_r[k].data), lif.gain.eq(f_gain), lif.u.eq(u_r[k].data),
+                lif.rest.eq(ft == 0), lif.vth.eq(f_vth),
+                lif.enable.eq(fire_q * L + k < n_out_a[fl]),
+                spikes[k].eq(lif.spike & ~f_is_out),
+            ]
+            with m.If(acc_issue):
+                m.d.comb += [a_w[k].addr.eq(acc_q), a_w[k].en.eq(1),
+                             a_w[k].data.eq(a_r[k].data + Mux(acc_add, w_ra[k].data, 0))]
+            with m.Elif(fire_issue):
+                m.d.comb += [a_w[k].addr.eq(fire_q), a_w[k].data.eq(0), a_w[k].en.eq(1)]
+            m.d.comb += [
+                u_w[k].addr.eq(hbase_a[fl] + fire_q), u_w[k].data.eq(lif.u_post),
+                u_w[k].en.eq(fire_issue & ~f_is_out),
+                h_w[k].addr.eq(h_row), h_w[k].data.eq(Cat(lif.surrogate, a_r[k].data)),
+                h_w[k].en.eq(fire_issue & ~f_is_out),
+                o_w[k].addr.eq(ft * f_G + fire_q), o_w[k].data.eq(lif.readout),
+                o_w[k].en.eq(fire_issue & f_is_out),
+                self.obs.u_pre[k].eq(lif.u_pre), self.obs.u_post[k].eq(lif.u_post),
+                self.obs.value[k].eq(Mux(f_is_out, lif.readout, lif.surrogate)),
+            ]
+        with m.If(fire_issue & ~f_is_out):
+            m.d.sync += shist_a[fl + 1][ft].word_select(fire_q, L).eq(spikes)
+        m.d.comb += [
+            self.obs_valid.eq(fire_issue), self.obs.cycle.eq(cyc["total"]), self.obs.t.eq(ft),
+            self.obs.layer.eq(fl), self.obs.group.eq(fire_q), self.obs.spike.eq(spikes),
+        ]
+
+        # ---- backward engine: one step, weight layers from the readout down -----------------
+        bl = Signal(range(KM))
+        bt = Signal(range(TM))
+        bq = Signal(range(max(CG, 2)))
+        b_G = groups_a[bl]
+        b_is_out = bl == p_K - 1
+        b_latch = Signal()  # the cycle after BSTART: parameter reads arrive
+        b_vth, b_gain = Signal(v), Signal(v)
+        b_cnt = Signal(16)
+        ds_zero = Signal()
+        sum_delta = Signal(signed(vb + _bits(mm.max_width + 1) + 1))
+        sum_dg = Signal(signed(vb + ab + _bits(mm.max_width + 1) + 1))
+        nz_list = Array(Signal(range(max(CG, 2)), name=f"nz{i}") for i in range(CG))
+        nz_cnt = Signal(range(CG + 1))
+        d_issue, d_q = Signal(), Signal.like(bq)
+        pj = Signal(16)  # pass: input index, its bank and row
+        pj_bank = Signal(range(max(L, 2)))
+        pj_row = Signal(range(max(CG, 2)))
+        pidx = Signal(range(max(CG, 2)))
+        p_issue, p_last, p_bank, p_row = Signal(), Signal(), Signal.like(pj_bank), Signal.like(pj_row)
+        m.d.sync += [b_latch.eq(0), d_issue.eq(0), p_issue.eq(0)]
+        b_param = bl * TM + bt
+        sh_th = self.lr_th
+        sh_g = wf + self.lr_g
+        target = int(round(net.target * (1 << vf)))
+        hinge = net.loss == "hinge"
+        host_o_addr = Signal(range(max(mm.readout_capacity, 2)))
+        host_w_row = Signal(range(max(WR, 2)))
+        host_param = Signal(range(max(mm.param_rows, 2)))
+        host_c_addr = Signal(range(KM * TM))
+        u_d_addr = Signal(range(max(NR, 2)))
+        u_w_addr = Signal(range(max(WR, 2)))
+        with m.FSM(name="bwd"):
+            with m.State("IDLE"):
+                for k in range(L):
+                    m.d.comb += o_r[k].addr.eq(host_o_addr)
+                m.d.comb += [th_rb.addr.eq(host_param), g_rb.addr.eq(host_param),
+                             c_r.addr.eq(host_c_addr)]
+                with m.If(b_start):
+                    m.d.sync += [bl.eq(p_K - 1), bt.eq(b_t), ds_zero.eq(0)]
+                    m.next = "BSTART"
+            with m.State("BSTART"):
+                m.d.comb += [b_busy.eq(1), th_rb.addr.eq(b_param), g_rb.addr.eq(b_param),
+                             c_r.addr.eq(bl * TM + bt)]
+                m.d.sync += [b_latch.eq(1), bq.eq(0), nz_cnt.eq(0), sum_delta.eq(0),
+                             sum_dg.eq(0)]
+                m.next = "DELTA"
+            with m.State("DELTA"):
+                m.d.comb += b_busy.eq(1)
+                for k in range(L):
+                    m.d.comb += [o_r[k].addr.eq(bt * b_G + bq), s_r[k].addr.eq(bq),
+                                 h_r[k].addr.eq(bt[0] * NR + hbase_a[bl] + bq),
+                                 r_r[k].addr.eq(hbase_a[bl] + bq)]
+                m.d.sync += [d_issue.eq(1), d_q.eq(bq)]
+                with m.If(bq == b_G - 1):
+                    m.d.sync += bq.eq(0)
+                    m.next = "DDRAIN"
+                with m.Else():
+                    m.d.sync += bq.eq(bq + 1)
+            with m.State("DDRAIN"):
+                m.d.comb += b_busy.eq(1)
+                m.next = "BUPD"
+            with m.State("BUPD"):
+                m.d.comb += b_busy.eq(1)
+                with m.If(~b_is_out):
+                    if learn_th:
+                        m.d.comb += [th_w.addr.eq(b_param), th_w.en.eq(1),
+                                     th_w.data.eq(sat(b_vth - rshr_var(-sum_delta, sh_th), vb))]
+                    if centering:
+                        m.d.comb += [g_w.addr.eq(b_param), g_w.en.eq(1),
+                                     g_w.data.eq(sat(b_gain - rshr_var(sum_dg, sh_g), vb))]
+                with m.If((bl != 0) & ((nz_cnt != 0) | dense)):
+                    m.d.sync += [pj.eq(0), pj_bank.eq(0), pj_row.eq(0), pidx.eq(0)]
+                    m.next = "PASS"
+                with m.Elif(bl == 0):
+                    m.d.comb += b_done.eq(1)
+                    m.next = "IDLE"
+                with m.Else():
+                    m.d.sync += [bl.eq(bl - 1), ds_zero.eq(1)]
+                    m.next = "BSTART"
+            with m.State("PASS"):
+                m.d.comb += b_busy.eq(1)
+                q_now = nz_list[pidx]
+                for k in range(L):
+                    m.d.comb += [w_rb[k].addr.eq(wbase_a[bl] + pj * b_G + q_now),
+                                 d_r[k].addr.eq(hbase_a[bl] + q_now)]
+                last_idx = pidx == nz_cnt - 1
+                m.d.sync += [p_issue.eq(1), p_last.eq(last_idx), p_bank.eq(pj_bank),
+                             p_row.eq(pj_row)]
+                with m.If(last_idx):
+                    m.d.sync += [pidx.eq(0), pj.eq(pj + 1)]
+                    with m.If(pj_bank == L - 1):
+                        m.d.sync += [pj_bank.eq(0), pj_row.eq(pj_row + 1)]
+                    with m.Else():
+                        m.d.sync += pj_bank.eq(pj_bank + 1)
+                    with m.If(pj == n_in_a[bl] - 1):
+                        m.next = "PDRAIN"
+                with m.Else():
+                    m.d.sync += pidx.eq(pidx + 1)
+            with m.State("PDRAIN"):
+                m.d.comb += b_busy.eq(1)
+                m.d.sync += [bl.eq(bl - 1), ds_zero.eq(0)]
+                m.next = "BSTART"
+
+        with m.If(b_latch):
+            m.d.sync += [b_vth.eq(th_rb.data), b_gain.eq(g_rb.data), b_cnt.eq(c_r.data)]
+
+        # DELTA data stage: error (readout) or delta / da (LIF) of group d_q, all lanes
+        da = [Signal(v, name=f"da{k}") for k in range(L)]
+        deltas = [Signal(v, name=f"delta{k}") for k in range(L)]
+        h_vals = [Signal(v, name=f"h{k}") for k in range(L)]
+        a_vals = [Signal(signed(ab), name=f"a{k}") for k in range(L)]
+        for k in range(L):
+            cls = d_q * L + k
+            valid = cls < n_out_a[bl]
+            o = o_r[k].data
+            err = Signal(signed(vb + 2), name=f"err{k}")
+            m.d.comb += err.eq(o - Mux(cls == label, target, 0))
+            e = sat(err, vb)
+            if hinge:
+                keep = Mux(cls == label, e < 0, e > 0)
+            else:
+                keep = 1
+            m.d.comb += [h_vals[k].eq(h_r[k].data[:vb]), a_vals[k].eq(h_r[k].data[vb:])]
+            ds = Mux(ds_zero, 0, s_r[k].data)
+            m.d.comb += deltas[k].eq(Mux(valid, sat(rshr(ds * h_vals[k], vf), vb), 0))
+            lif_da = sat(rshr(deltas[k] * b_gain, vf), vb) if centering else deltas[k]
+            m.d.comb += da[k].eq(Mux(b_is_out, Mux(valid & keep, e, 0), lif_da))
+            m.d.comb += [d_w[k].addr.eq(hbase_a[bl] + d_q), d_w[k].data.eq(da[k].replicate(TM)),
+                         d_w[k].en.eq(Mux(d_issue, Const(1, TM) << bt, 0))]
+            if centering:
+                m.d.comb += [r_w[k].addr.eq(hbase_a[bl] + d_q),
+                             r_w[k].data.eq(r_r[k].data + da[k] * b_cnt),
+                             r_w[k].en.eq(d_issue & ~b_is_out)]
+        nonzero = Cat(x != 0 for x in da).any() | dense
+        with m.If(d_issue):
+            m.d.sync += [sum_delta.eq(sum_delta + _tree_sum(deltas)),
+                         sum_dg.eq(sum_dg + _tree_sum(d * a for d, a in zip(deltas, a_vals)))]
+            with m.If(nonzero):
+                m.d.sync += [nz_list[nz_cnt].eq(d_q), nz_cnt.eq(nz_cnt + 1),
+                             touched_a[bl].bit_select(d_q, 1).eq(1)]
+
+        # PASS data stage: ds[j] += sum_k da_k W_k[j]; written when j's last group is done
+        p_acc = Signal(signed(vb + wb + _bits(L + 1) + _bits(CG + 1) + 1))
+        prod = _tree_sum(d_r[k].data.word_select(bt, vb).as_signed() * w_rb[k].data
+                         for k in range(L))
+        p_sum = p_acc + prod
+        with m.If(p_issue):
+            m.d.sync += p_acc.eq(Mux(p_last, 0, p_sum))
+            for k in range(L):
+                m.d.comb += [s_w[k].addr.eq(p_row), s_w[k].data.eq(sat(rshr(p_sum, wf), vb)),
+                             s_w[k].en.eq(p_last & (p_bank == k))]
+
+        # ---- update engine: every touched group of every weight layer ----------------------
+        ul = Signal(range(KM))
+        uq = Signal(range(max(CG, 2)))
+        uj = Signal(16)
+        m.submodules.u_queue = u_queue = EventQueue(CG)
+        u_first, u_issue = Signal(), Signal()
+        u_da = [[Signal(v, name=f"uda{k}_{t}") for t in range(TM)] for k in range(L)]
+        u_m = [Signal(signed(rsb + 33), name=f"um{k}") for k in range(L)]
+        u_sbits = Signal(TM)
+        u_is_lif = Signal()
+        m.d.sync += u_issue.eq(0)
+        sh_w = Signal(7)  # the host keeps lr_w >= w_frac - v_frac
+        m.d.comb += sh_w.eq(self.lr_w + vf - wf)
+        g_mask = Signal(CG)
+        m.d.comb += g_mask.eq(Cat(i < groups_a[ul] for i in range(CG)))
+        t_mask = Signal(TM)
+        m.d.comb += t_mask.eq(Cat(t < p_T for t in range(TM)))
+        with m.FSM(name="upd"):
+            with m.State("IDLE"):
+                with m.If(u_start):
+                    m.d.sync += ul.eq(0)
+                    m.next = "USTART"
+            with m.State("USTART"):
+                m.d.comb += [u_busy.eq(1), u_queue.load.eq(1),
+                             u_queue.vector.eq(g_mask if dense else touched_a[ul] & g_mask)]
+                m.next = "UNEXT"
+            with m.State("UNEXT"):
+                m.d.comb += u_busy.eq(1)
+                with m.If(u_queue.o.valid):
+                    q_new = u_queue.o.payload.index
+                    m.d.comb += u_queue.o.ready.eq(1)
+                    m.d.comb += u_d_addr.eq(hbase_a[ul] + q_new)
+                    m.d.sync += [uq.eq(q_new), uj.eq(0), u_first.eq(1)]
+                    m.next = "UROW"
+                with m.Elif(ul == p_K - 1):
+                    m.d.comb += u_done.eq(1)
+                    m.next = "IDLE"
+                with m.Else():
+                    m.d.sync += ul.eq(ul + 1)
+                    m.next = "USTART"
+            with m.State("UROW"):
+                m.d.comb += [u_busy.eq(1), u_w_addr.eq(wbase_a[ul] + uj * groups_a[ul] + uq)]
+                m.d.sync += [u_first.eq(0), u_issue.eq(1), u_is_lif.eq(ul != p_K - 1),
+                             u_sbits.eq(Cat(shist_a[ul][t].bit_select(uj, 1)
+                                            for t in range(TM)) & t_mask)]
+                with m.If(u_first):
+                    for k in range(L):
+                        m.d.sync += [u_da[k][t].eq(d_r[k].data.word_select(t, vb).as_signed())
+                                     for t in range(TM)]
+                        rs = r_r[k].data
+                        mean = rshr(rs * recip_a[ul], f.recip_bits) if centering else 0
+                        m.d.sync += u_m[k].eq(Mux(ul != p_K - 1, mean, 0))
+                        m.d.comb += [r_w[k].addr.eq(hbase_a[ul] + uq), r_w[k].data.eq(0),
+                                     r_w[k].en.eq(1)]
+                m.d.comb += u_d_addr.eq(hbase_a[ul] + uq)
+                with m.If(uj == n_in_a[ul] - 1):
+                    m.next = "UNEXT"
+                with m.Else():
+                    m.d.sync += uj.eq(uj + 1)
+        u_w_addr_d = Signal.like(u_w_addr)
+        m.d.sync += u_w_addr_d.eq(u_w_addr)
+        with m.If(u_busy):
+            for k in range(L):
+                m.d.comb += [d_r[k].addr.eq(u_d_addr), r_r[k].addr.eq(u_d_addr)]
+        for k in range(L):
+            grad = _tree_sum(Mux(u_sbits[t], u_da[k][t], 0) for t in range(TM))
+            step = rshr_var(grad - u_m[k], sh_w)
+            with m.If(u_busy):
+                m.d.comb += w_rb[k].addr.eq(u_w_addr)
+            with m.If(u_issue):
+                m.d.comb += [w_w[k].addr.eq(u_w_addr_d), w_w[k].en.eq(1),
+                             w_w[k].data.eq(sat(w_rb[k].data - step, wb))]
+
+        # ---- host access (only while idle) --------------------------------------------------
+        sel, addr, wdata = self.mem_sel, self.mem_addr, self.mem_wdata
+        we = self.mem_we
+        bank = Signal(range(max(L, 2)))
+        row = Signal(24)
+        fword = Signal(range(max(FW, 2)))
+        m.d.comb += [bank.eq(addr % L), row.eq(addr // L), fword.eq(addr % FW)]
+        with m.If(we):
+            with m.Switch(sel):
+                with m.Case(MemId.WEIGHTS):
+                    for k in range(L):
+                        m.d.comb += [w_w[k].addr.eq(row), w_w[k].data.eq(wdata[:wb]),
+                                     w_w[k].en.eq(bank == k)]
+                with m.Case(MemId.THRESHOLDS):
+                    m.d.comb += [th_w.addr.eq(addr), th_w.data.eq(wdata[:vb]), th_w.en.eq(1)]
+                with m.Case(MemId.GAINS):
+                    m.d.comb += [g_w.addr.eq(addr), g_w.data.eq(wdata[:vb]), g_w.en.eq(1)]
+                with m.Case(MemId.FRAMES):
+                    m.d.comb += [f_w.addr.eq(addr // FW), f_w.data.eq(wdata.replicate(FW)),
+                                 f_w.en.eq(Const(1, FW) << fword)]
+                with m.Case(MemId.PROGRAM):
+                    m.d.sync += Array(prog)[addr].eq(wdata)
+        rd_sel, rd_bank, rd_addr = Signal(4), Signal.like(bank), Signal(24)
+        with m.If(self.mem_re):
+            m.d.sync += [rd_sel.eq(sel), rd_bank.eq(bank), rd_addr.eq(addr)]
+            m.d.comb += [host_w_row.eq(row), host_o_addr.eq(row), host_param.eq(addr),
+                         host_f_addr.eq(addr // FW), host_c_addr.eq(addr)]
+        with m.If(~u_busy & ~b_busy):
+            for k in range(L):
+                m.d.comb += w_rb[k].addr.eq(host_w_row)
+        sext = lambda x: x.as_signed()  # noqa: E731 - sign-extend into the 32-bit word
+        with m.Switch(rd_sel):
+            with m.Case(MemId.WEIGHTS):
+                m.d.comb += self.mem_rdata.eq(sext(Array(p.data for p in w_rb)[rd_bank]))
+            with m.Case(MemId.THRESHOLDS):
+                m.d.comb += self.mem_rdata.eq(sext(th_rb.data))
+            with m.Case(MemId.GAINS):
+                m.d.comb += self.mem_rdata.eq(sext(g_rb.data))
+            with m.Case(MemId.FRAMES):
+                m.d.comb += self.mem_rdata.eq(f_r.data.word_select(rd_addr % FW, 32))
+            with m.Case(MemId.PROGRAM):
+                m.d.comb += self.mem_rdata.eq(Array(prog)[rd_addr])
+            with m.Case(MemId.READOUT):
+                m.d.comb += self.mem_rdata.eq(sext(Array(p.data for p in o_r)[rd_bank]))
+            with m.Case(MemId.COUNTS):
+                m.d.comb += self.mem_rdata.eq(c_r.data)
+            with m.Case(MemId.CYCLES):
+                m.d.comb += self.mem_rdata.eq(Array(cyc.values())[rd_addr[:2]])
+        return m

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from golden.data import load_dataset
-from golden.timing import FIXED_CYCLES, forward_timing, input_event_counts
+from golden.timing import infer_timing, input_event_counts
 from golden.train import TEST_STREAM, encode_split, train
 from rtl_gen.config import load_config
 from rtl_gen.memory_map import MemoryMap
@@ -41,12 +41,13 @@ def main() -> None:
     K = mm.n_weight_layers
     cycles = bound = 0
     per_layer = np.zeros((K, 3))  # event work, fixed + FIRE overhead, empty-layer cycles
+    # (the rest of a run's cycles: one scheduler cycle per step and one at the end)
     for i in range(n):
-        ft = forward_timing(mm, input_event_counts(frames[i], tr, i))
+        ft = infer_timing(mm, input_event_counts(frames[i], tr, i))
         cycles += ft.cycles
         bound += ft.event_bound
         for p in ft.phases:
-            per_layer[p.layer] += (p.events * p.groups, FIXED_CYCLES + p.groups,
+            per_layer[p.layer] += (p.events * p.groups, 3 + p.groups,
                                    p.acc_cycles - p.events * p.groups)
     ratio = cycles / bound
     print(f"config {cfg.name}: layers {list(cfg.network.layers)}, T={cfg.timesteps}, "

@@ -1,4 +1,4 @@
-"""The generated core's top level: host stream in and out, the forward engine, observation."""
+"""The generated core's top level: host stream in and out, command decoder, training engine."""
 
 from __future__ import annotations
 
@@ -6,10 +6,22 @@ from amaranth.hdl import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .forward_engine import ForwardEngine, obs_layout
-from .host_loader import HostLoader
+from golden.learner import lr_shifts
 
-__all__ = ["Core"]
+from .engine import TrainingEngine, host_depths, obs_layout
+from .host_interface import LR_BITS, HostInterface
+from .protocol import READ_ONLY, READ_WRITE
+
+__all__ = ["Core", "lr_ranges"]
+
+
+def lr_ranges(cfg) -> tuple[tuple[int, int], ...]:
+    """Allowed learning-rate shifts (weights, thresholds, gains): every applied shift is in
+    [0, 31] (weights: ``v_frac + shift - w_frac``; gains: ``w_frac + shift``)."""
+    f = cfg.fixed
+    top = (1 << LR_BITS) - 1
+    lo_w = f.w_frac - f.v_frac
+    return ((lo_w, min(top, lo_w + 31)), (0, 31), (0, max(0, min(top, 31 - f.w_frac))))
 
 
 class Core(wiring.Component):
@@ -22,35 +34,39 @@ class Core(wiring.Component):
     Members
     -------
     i : In(stream.Signature(32))
-        Host command words (rtl_gen/host_loader.py: :class:`Op`).
+        Host command words (docs/protocol.md).
     o : Out(stream.Signature(32))
-        Host answer words.
+        Host reply words.
     obs : Out(obs_layout(cfg)), obs_valid : Out(1)
-        Observation of every fired group (for testbenches; no back-pressure).
-    error : Out(1)
-        Sticky host-protocol error.
+        Observation of every fired forward group (for testbenches; no back-pressure).
+    error : Out(8)
+        The sticky host-protocol error code.
 
-    Cycle behaviour: see :class:`HostLoader` (command words) and :class:`ForwardEngine`
-    (a forward pass; exact model in golden/timing.py).
+    Cycle behaviour: :class:`rtl_gen.host_interface.HostInterface` (one command word a cycle,
+    one reply word a cycle) and :class:`rtl_gen.engine.TrainingEngine` (a run; exact model in
+    golden/timing.py).
     """
 
     def __init__(self, cfg):
         self.cfg = cfg
         super().__init__({
             "i": In(stream.Signature(32)), "o": Out(stream.Signature(32)),
-            "obs": Out(obs_layout(cfg)), "obs_valid": Out(1), "error": Out(1),
+            "obs": Out(obs_layout(cfg)), "obs_valid": Out(1), "error": Out(8),
         })
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.engine = eng = ForwardEngine(self.cfg)
-        m.submodules.loader = ld = HostLoader(self.cfg, eng)
-        wiring.connect(m, wiring.flipped(self.i), ld.i)
-        wiring.connect(m, ld.o, wiring.flipped(self.o))
-        m.d.comb += [
-            eng.wr.eq(ld.wr), eng.wr_en.eq(ld.wr_en), eng.start.eq(ld.start),
-            ld.done.eq(eng.done), ld.cycles.eq(eng.cycles), eng.rd_row.eq(ld.rd_row),
-            eng.rd_lane.eq(ld.rd_lane), ld.rd_data.eq(eng.rd_data),
-            self.obs.eq(eng.obs), self.obs_valid.eq(eng.obs_valid), self.error.eq(ld.error),
-        ]
+        cfg = self.cfg
+        m.submodules.engine = eng = TrainingEngine(cfg)
+        m.submodules.host = hi = HostInterface(host_depths(cfg), READ_WRITE, READ_WRITE | READ_ONLY,
+                                               lr_ranges(cfg), lr_shifts(cfg, 1))
+        wiring.connect(m, wiring.flipped(self.i), hi.i)
+        wiring.connect(m, hi.o, wiring.flipped(self.o))
+        for name in ("mem_sel", "mem_addr", "mem_wdata", "mem_we", "mem_re", "run", "train",
+                     "label", "lr_w", "lr_th", "lr_g"):
+            m.d.comb += getattr(eng, name).eq(getattr(hi, name))
+        for name in ("mem_rdata", "done", "cycles", "prog_ok", "n_classes"):
+            m.d.comb += getattr(hi, name).eq(getattr(eng, name))
+        m.d.comb += [self.obs.eq(eng.obs), self.obs_valid.eq(eng.obs_valid),
+                     self.error.eq(hi.error)]
         return m

@@ -14,26 +14,19 @@ from .fixed_hw import rshr, rshr_var, sat
 from .isa import WORDS_PER_LAYER, program_depth
 from .lif_unit import LIFUnit
 from .memory_map import CYCLE_COUNTERS, MemoryMap
+from .protocol import Mem
 
-__all__ = ["TrainingEngine", "MemId", "obs_layout", "acc_bits", "host_depths"]
-
-
-class MemId:
-    """Memory ids of the host port (rtl_gen/protocol.py ``Mem`` mirrors them)."""
-
-    WEIGHTS, THRESHOLDS, GAINS, FRAMES, PROGRAM, READOUT, COUNTS, CYCLES = range(8)
-    WRITABLE = (WEIGHTS, THRESHOLDS, GAINS, FRAMES, PROGRAM)
-    READABLE = (WEIGHTS, THRESHOLDS, GAINS, FRAMES, PROGRAM, READOUT, COUNTS, CYCLES)
+__all__ = ["TrainingEngine", "obs_layout", "acc_bits", "host_depths"]
 
 
 def host_depths(cfg) -> dict[int, int]:
     """Words of each host-visible memory of the core of ``cfg``."""
     mm = MemoryMap.of(cfg)
-    return {MemId.WEIGHTS: mm.weight_capacity * mm.lanes, MemId.THRESHOLDS: mm.param_rows,
-            MemId.GAINS: mm.param_rows, MemId.FRAMES: mm.max_timesteps * mm.frame_words,
-            MemId.PROGRAM: program_depth(mm.max_layers),
-            MemId.READOUT: mm.readout_capacity * mm.lanes,
-            MemId.COUNTS: mm.max_layers * mm.max_timesteps, MemId.CYCLES: len(CYCLE_COUNTERS)}
+    return {Mem.WEIGHTS: mm.weight_capacity * mm.lanes, Mem.THRESHOLDS: mm.param_rows,
+            Mem.GAINS: mm.param_rows, Mem.FRAMES: mm.max_timesteps * mm.frame_words,
+            Mem.PROGRAM: program_depth(mm.max_layers),
+            Mem.READOUT: mm.readout_capacity * mm.lanes,
+            Mem.COUNTS: mm.max_layers * mm.max_timesteps, Mem.CYCLES: len(CYCLE_COUNTERS)}
 
 
 def acc_bits(cfg) -> int:
@@ -84,7 +77,7 @@ class TrainingEngine(wiring.Component):
     Members
     -------
     mem_sel, mem_addr, mem_wdata, mem_we, mem_re : In
-        Host access to the memories of :class:`MemId` (one word a cycle); ``mem_rdata`` : Out
+        Host access to the memories of :class:`rtl_gen.protocol.Mem` (one word a cycle); ``mem_rdata`` : Out
         is valid the cycle after ``mem_re``. Only while no run is in progress.
     run, train, label : In
         Start a run (one-cycle pulse): an inference, or with ``train`` a training sample of
@@ -205,7 +198,8 @@ class TrainingEngine(wiring.Component):
         train = Signal()
         label = Signal(16)
         cyc = {name: Signal(32, name=f"cyc_{name}") for name in CYCLE_COUNTERS}
-        m.d.comb += self.cycles.eq(cyc["total"])
+        # the final count already in the DONE cycle (the host interface samples it there)
+        m.d.comb += self.cycles.eq(cyc["total"] + self.done)
         f_start, f_done, f_busy = Signal(), Signal(), Signal()
         b_start, b_done, b_busy = Signal(), Signal(), Signal()
         u_start, u_done, u_busy = Signal(), Signal(), Signal()
@@ -617,43 +611,47 @@ class TrainingEngine(wiring.Component):
         m.d.comb += [bank.eq(addr % L), row.eq(addr // L), fword.eq(addr % FW)]
         with m.If(we):
             with m.Switch(sel):
-                with m.Case(MemId.WEIGHTS):
+                with m.Case(Mem.WEIGHTS):
                     for k in range(L):
                         m.d.comb += [w_w[k].addr.eq(row), w_w[k].data.eq(wdata[:wb]),
                                      w_w[k].en.eq(bank == k)]
-                with m.Case(MemId.THRESHOLDS):
+                with m.Case(Mem.THRESHOLDS):
                     m.d.comb += [th_w.addr.eq(addr), th_w.data.eq(wdata[:vb]), th_w.en.eq(1)]
-                with m.Case(MemId.GAINS):
+                with m.Case(Mem.GAINS):
                     m.d.comb += [g_w.addr.eq(addr), g_w.data.eq(wdata[:vb]), g_w.en.eq(1)]
-                with m.Case(MemId.FRAMES):
+                with m.Case(Mem.FRAMES):
                     m.d.comb += [f_w.addr.eq(addr // FW), f_w.data.eq(wdata.replicate(FW)),
                                  f_w.en.eq(Const(1, FW) << fword)]
-                with m.Case(MemId.PROGRAM):
+                with m.Case(Mem.PROGRAM):
                     m.d.sync += Array(prog)[addr].eq(wdata)
+        # reads: the address is held after the read, so the read data stays until the next
         rd_sel, rd_bank, rd_addr = Signal(4), Signal.like(bank), Signal(24)
         with m.If(self.mem_re):
             m.d.sync += [rd_sel.eq(sel), rd_bank.eq(bank), rd_addr.eq(addr)]
-            m.d.comb += [host_w_row.eq(row), host_o_addr.eq(row), host_param.eq(addr),
-                         host_f_addr.eq(addr // FW), host_c_addr.eq(addr)]
+        raddr = Signal(24)
+        rrow = Signal(24)
+        m.d.comb += [raddr.eq(Mux(self.mem_re, addr, rd_addr)), rrow.eq(raddr // L),
+                     host_w_row.eq(rrow), host_o_addr.eq(rrow), host_param.eq(raddr),
+                     host_f_addr.eq(raddr // FW), host_c_addr.eq(raddr)]
         with m.If(~u_busy & ~b_busy):
             for k in range(L):
                 m.d.comb += w_rb[k].addr.eq(host_w_row)
         sext = lambda x: x.as_signed()  # noqa: E731 - sign-extend into the 32-bit word
         with m.Switch(rd_sel):
-            with m.Case(MemId.WEIGHTS):
+            with m.Case(Mem.WEIGHTS):
                 m.d.comb += self.mem_rdata.eq(sext(Array(p.data for p in w_rb)[rd_bank]))
-            with m.Case(MemId.THRESHOLDS):
+            with m.Case(Mem.THRESHOLDS):
                 m.d.comb += self.mem_rdata.eq(sext(th_rb.data))
-            with m.Case(MemId.GAINS):
+            with m.Case(Mem.GAINS):
                 m.d.comb += self.mem_rdata.eq(sext(g_rb.data))
-            with m.Case(MemId.FRAMES):
+            with m.Case(Mem.FRAMES):
                 m.d.comb += self.mem_rdata.eq(f_r.data.word_select(rd_addr % FW, 32))
-            with m.Case(MemId.PROGRAM):
+            with m.Case(Mem.PROGRAM):
                 m.d.comb += self.mem_rdata.eq(Array(prog)[rd_addr])
-            with m.Case(MemId.READOUT):
+            with m.Case(Mem.READOUT):
                 m.d.comb += self.mem_rdata.eq(sext(Array(p.data for p in o_r)[rd_bank]))
-            with m.Case(MemId.COUNTS):
+            with m.Case(Mem.COUNTS):
                 m.d.comb += self.mem_rdata.eq(c_r.data)
-            with m.Case(MemId.CYCLES):
+            with m.Case(Mem.CYCLES):
                 m.d.comb += self.mem_rdata.eq(Array(cyc.values())[rd_addr[:2]])
         return m

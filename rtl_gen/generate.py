@@ -14,10 +14,11 @@ from amaranth.back import verilog
 from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
-from .core import Core
-from .forward_engine import WriteTarget, acc_bits, obs_layout
-from .host_loader import Op
+from .core import Core, lr_ranges
+from .engine import acc_bits, host_depths, obs_layout
+from .isa import compile_network
 from .memory_map import MemoryMap
+from .protocol import Err, Mem, Op
 
 __all__ = ["TOP", "verilog_text", "manifest", "generate", "lint_verilator", "check_yosys",
            "LINT_WAIVERS"]
@@ -68,12 +69,17 @@ def manifest(cfg, core: Core) -> dict:
         "memory_map": mm.as_dict(),
         "widths": {"weight": cfg.fixed.w_bits, "value": cfg.fixed.v_bits,
                    "accumulator": acc_bits(cfg)},
-        "commands": {k: v for k, v in vars(Op).items() if k.isupper()},
-        "command_format": "header word: op << 24 | count; writes: then a start row, then "
-                          "count data words (see rtl_gen/host_loader.py)",
-        "write_targets": {k: v for k, v in vars(WriteTarget).items() if k.isupper()},
+        "commands": {op.name: int(op) for op in Op},
+        "errors": {e.name: int(e) for e in Err},
+        "memories": {Mem(k).name: {"id": k, "depth": d} for k, d in host_depths(cfg).items()},
+        "command_format": "header op << 24 | count, then count payload words; every command "
+                          "gets one reply: status << 24 | n, then n words (docs/protocol.md)",
+        "lr_ranges": [list(r) for r in lr_ranges(cfg)],
+        "program": compile_network(cfg).words(),
+        "schedule": cfg.hardware.schedule,
         "observation": {name: {"offset": f.offset, "width": f.width} for name, f in layout},
-        "timing": "golden/timing.py: per step and weight layer 3 + max(1, nnz*G) + G cycles",
+        "timing": "golden/timing.py (forward 3 + ACC + G per layer and step; backward G + 3 "
+                  "+ n_in * nz + 1; update 2 + touched * (1 + n_in) per layer)",
     }
 
 

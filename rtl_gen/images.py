@@ -1,7 +1,7 @@
 """What the host writes into and reads out of a core's memories, as ``(mem, addr, words)``.
 
 Shared by every host (the cocotb and amaranth.sim testbenches, the CLI, a board): the layout
-is :mod:`rtl_gen.memory_map`'s, the memory ids :class:`rtl_gen.engine.MemId`'s.
+is :mod:`rtl_gen.memory_map`'s, the memory ids :class:`rtl_gen.engine.Mem`'s.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import torch
 
 from golden.learner import Params
 
-from .engine import MemId
+from .protocol import Mem
 from .isa import compile_network
 from .memory_map import MemoryMap
 
@@ -25,34 +25,34 @@ def to_signed(words, bits: int = 32) -> np.ndarray:
 
 
 def program_writes(cfg) -> list[tuple[int, int, list[int]]]:
-    return [(MemId.PROGRAM, 0, compile_network(cfg).words())]
+    return [(Mem.PROGRAM, 0, compile_network(cfg).words())]
 
 
 def param_writes(cfg, params: Params) -> list[tuple[int, int, list[int]]]:
     """Writes that load fixed-point parameters (golden ``Params`` of int tensors)."""
     mm = MemoryMap.of(cfg)
     weights = [w.numpy() for w in params.w] + [params.w_out.numpy()]
-    out = [(MemId.WEIGHTS, 0, mm.weight_image(weights).tolist())]
+    out = [(Mem.WEIGHTS, 0, mm.weight_image(weights).tolist())]
     for l in range(mm.n_lif):
-        out.append((MemId.THRESHOLDS, mm.param_addr(l, 0), params.vth[l].tolist()))
-        out.append((MemId.GAINS, mm.param_addr(l, 0), params.gain[l].tolist()))
+        out.append((Mem.THRESHOLDS, mm.param_addr(l, 0), params.vth[l].tolist()))
+        out.append((Mem.GAINS, mm.param_addr(l, 0), params.gain[l].tolist()))
     return out
 
 
 def frame_writes(cfg, frames) -> list[tuple[int, int, list[int]]]:
     """Writes that load one sample's spike frames (T, n_in) of 0/1."""
     mm = MemoryMap.of(cfg)
-    return [(MemId.FRAMES, 0, mm.frame_image(np.asarray(frames, dtype=np.int64)).tolist())]
+    return [(Mem.FRAMES, 0, mm.frame_image(np.asarray(frames, dtype=np.int64)).tolist())]
 
 
 def param_reads(cfg) -> list[tuple[int, int, int]]:
     """``(mem, addr, n)`` reads that fetch every parameter, in :func:`params_from_reads`'s
     order."""
     mm = MemoryMap.of(cfg)
-    out = [(MemId.WEIGHTS, 0, mm.weight_rows * mm.lanes)]
+    out = [(Mem.WEIGHTS, 0, mm.weight_rows * mm.lanes)]
     for l in range(mm.n_lif):
-        out.append((MemId.THRESHOLDS, mm.param_addr(l, 0), mm.timesteps))
-        out.append((MemId.GAINS, mm.param_addr(l, 0), mm.timesteps))
+        out.append((Mem.THRESHOLDS, mm.param_addr(l, 0), mm.timesteps))
+        out.append((Mem.GAINS, mm.param_addr(l, 0), mm.timesteps))
     return out
 
 
@@ -69,12 +69,12 @@ def params_from_reads(cfg, answers: list) -> Params:
 
 def readout_read(cfg) -> tuple[int, int, int]:
     mm = MemoryMap.of(cfg)
-    return (MemId.READOUT, 0, mm.readout_rows * mm.lanes)
+    return (Mem.READOUT, 0, mm.readout_rows * mm.lanes)
 
 
 def counts_read(cfg) -> tuple[int, int, int]:
     mm = MemoryMap.of(cfg)
-    return (MemId.COUNTS, 0, mm.max_layers * mm.max_timesteps)
+    return (Mem.COUNTS, 0, mm.max_layers * mm.max_timesteps)
 
 
 def counts_from_read(cfg, words) -> np.ndarray:

@@ -8,7 +8,7 @@ from golden.fixed_model import FixedArith
 from golden.fixed_point import hi, lo
 from golden.learner import Params, init_params
 
-__all__ = ["PARAM_KINDS", "FRAME_KINDS", "make_params", "make_frames"]
+__all__ = ["PARAM_KINDS", "FRAME_KINDS", "make_params", "make_frames", "make_labels"]
 
 PARAM_KINDS = ("random", "saturate_high", "saturate_low")
 FRAME_KINDS = ("random", "zeros", "ones", "digits")
@@ -59,3 +59,20 @@ def make_frames(cfg, seed: int, kind: str = "random", n: int = 1) -> torch.Tenso
         data = load_dataset(cfg)
         return encode_split(cfg, data.test_x[:n], TEST_STREAM)
     raise ValueError(f"kind must be one of {FRAME_KINDS}, not {kind!r}")
+
+
+def make_labels(cfg, seed: int, kind: str, n: int, mode: str = "train") -> list:
+    """Labels of ``n`` samples: the digits' own (``digits`` frames), random otherwise;
+    ``mode`` ``infer`` gives None (inference), ``mixed`` alternates training and inference."""
+    if kind == "digits":
+        from golden.data import load_dataset
+
+        labels = [int(y) for y in load_dataset(cfg).test_y[:n]]
+    else:
+        g = torch.Generator().manual_seed(seed + 17)
+        labels = torch.randint(0, cfg.n_out, (n,), generator=g).tolist()
+    if mode == "infer":
+        return [None] * n
+    if mode == "mixed":
+        return [y if i % 2 == 0 else None for i, y in enumerate(labels)]
+    return labels

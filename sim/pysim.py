@@ -1,36 +1,33 @@
 """Run the training engine in Amaranth's Python simulator: small configs, no Verilator.
 
 The host port of :class:`rtl_gen.engine.TrainingEngine` is driven directly (no command
-stream); every run's readouts, event counts, cycle counters and, after training, every
-parameter are read back and compared with golden/fixed_model.py and golden/timing.py.
+stream); after every run the readouts, input-event counts, cycle counters, every forward
+record and (after training) every parameter are compared with golden/fixed_model.py and
+golden/timing.py by :class:`sim.scoreboard.TrainScoreboard`.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import torch
 from amaranth.sim import Simulator
 
-from golden.fixed_model import FixedArith
-from golden.learner import Learner, lr_shifts
-from golden.timing import infer_timing, sample_counts, train_timing
 from rtl_gen import images
-from rtl_gen.engine import MemId, TrainingEngine
+from rtl_gen.driver import SampleResult
+from rtl_gen.engine import TrainingEngine
+from rtl_gen.protocol import Mem
 from rtl_gen.memory_map import CYCLE_COUNTERS, MemoryMap
 
-from .scoreboard import ForwardScoreboard, Mismatch, check_params, decode_obs
+from .scoreboard import TrainScoreboard
 
 __all__ = ["run_engine_pysim"]
 
 
 def run_engine_pysim(cfg, params, samples, *, epoch: int = 1) -> dict:
     """Train (label given) or infer (label None) ``samples`` = [(frames (T, n_in), label)] in
-    order, starting from fixed ``params``; raise :class:`Mismatch` at the first difference.
-    Returns figures of the run (cycles per sample, records checked)."""
+    order, starting from fixed ``params``; raise :class:`sim.scoreboard.Mismatch` at the first
+    difference. Returns the cycles of each run and the number of records checked."""
     dut = TrainingEngine(cfg)
     mm = MemoryMap.of(cfg)
-    learner = Learner(cfg, FixedArith(cfg), params.clone())
-    shifts = lr_shifts(cfg, epoch)
+    board = TrainScoreboard(cfg, params, epoch)
     figures = {"cycles": [], "records": 0}
     records: list[int] = []
 
@@ -52,12 +49,11 @@ def run_engine_pysim(cfg, params, samples, *, epoch: int = 1) -> dict:
             await ctx.tick()
             out.append(ctx.get(dut.mem_rdata))
         ctx.set(dut.mem_re, 0)
-        return out
+        return images.to_signed(out).tolist()
 
     async def host(ctx):
-        ctx.set(dut.lr_w, shifts[0])
-        ctx.set(dut.lr_th, shifts[1])
-        ctx.set(dut.lr_g, shifts[2])
+        for port, shift in zip((dut.lr_w, dut.lr_th, dut.lr_g), board.shifts):
+            ctx.set(port, shift)
         for w in images.program_writes(cfg) + images.param_writes(cfg, params):
             await write(ctx, *w)
         for frames, label in samples:
@@ -71,38 +67,18 @@ def run_engine_pysim(cfg, params, samples, *, epoch: int = 1) -> dict:
             ctx.set(dut.run, 0)
             await ctx.tick().until(dut.done)
             await ctx.tick()
-            x = frames.unsqueeze(0)
-            vth = learner.params.vth.clone()
-            if label is None:
-                tr = learner.infer(x)
-                timing = infer_timing(mm, sample_counts(mm, frames, tr).events,
-                                      dense=cfg.hardware.schedule == "dense")
-            else:
-                tr, g = learner.train_sample(frames, label, shifts)
-                timing = train_timing(mm, sample_counts(mm, frames, tr, g), cfg.hardware.schedule)
-            counters = dict(zip(CYCLE_COUNTERS, await read(ctx, MemId.CYCLES, 0, 4)))
-            if counters != timing.counters():
-                raise Mismatch(f"cycle counters {counters}, timing model says "
-                               f"{timing.counters()}")
-            figures["cycles"].append(counters["total"])
-            ro = mm.readout_from_image(images.to_signed(await read(ctx, *images.readout_read(cfg))))
-            want = tr.out[0].numpy()
-            if not np.array_equal(ro, want):
-                t, k = np.argwhere(ro != want)[0]
-                raise Mismatch(f"readout step {t} class {k}: {ro[t, k]}, golden {want[t, k]}")
+            counters = dict(zip(CYCLE_COUNTERS, await read(ctx, Mem.CYCLES, 0, 4)))
+            readout = mm.readout_from_image(await read(ctx, *images.readout_read(cfg)))
             counts = images.counts_from_read(cfg, await read(ctx, *images.counts_read(cfg)))
-            want_counts = sample_counts(mm, frames, tr).events
-            if not np.array_equal(counts, want_counts):
-                raise Mismatch(f"event counts {counts.tolist()}, golden {want_counts.tolist()}")
-            sb = ForwardScoreboard(cfg, tr, vth, timing)
-            for r in records:
-                sb.check(decode_obs(cfg, r))
-            sb.finish()
-            figures["records"] += len(records)
+            got = None
             if label is not None:
                 got = images.params_from_reads(
                     cfg, [await read(ctx, *r) for r in images.param_reads(cfg)])
-                check_params(got, learner.params, f"after sample {len(figures['cycles'])}")
+            sb = board.expect(frames, label)
+            board.check(sb, SampleResult(counters["total"], counters, readout, counts, got),
+                        records)
+            figures["cycles"].append(counters["total"])
+            figures["records"] += len(records)
 
     async def monitor(ctx):
         async for _, _, valid, obs in ctx.tick().sample(dut.obs_valid, dut.obs.as_value()):

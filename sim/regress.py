@@ -10,7 +10,7 @@ from rtl_gen.generate import TOP, verilog_text
 
 from .runner import REPO_ROOT, SimBuild, build, run, sim_build_root, write_if_changed
 
-__all__ = ["build_core", "run_forward", "default_cases", "RegressResult"]
+__all__ = ["build_core", "run_core", "default_cases", "RegressResult"]
 
 
 #: Verilator config: only the top module's signals are reachable through VPI. cocotb makes
@@ -32,13 +32,13 @@ def build_core(cfg, waves: bool | None = None) -> SimBuild:
 
 
 def default_cases(cfg, seed: int, samples: int = 2) -> list[dict]:
-    """Random, all-zero, all-one and (for 64-input, 10-class networks) digit frames; random
-    and saturating parameters."""
+    """Training on random and (for 64-input, 10-class networks) digit frames, training and
+    inference interleaved, all-zero and all-one frames, saturating parameters."""
     digits = cfg.n_in == 64 and cfg.n_out == 10
     return [
         {"params": "random", "frames": "random", "seed": seed, "samples": samples},
         {"params": "random", "frames": "digits" if digits else "random", "seed": seed + 1000,
-         "samples": samples},
+         "samples": samples, "mode": "mixed"},
         {"params": "random", "frames": "zeros", "seed": seed},
         {"params": "random", "frames": "ones", "seed": seed},
         {"params": "saturate_high", "frames": "ones", "seed": seed},
@@ -52,25 +52,29 @@ class RegressResult:
     seed: int
     passed: bool
     samples: int = 0
-    forward_cycles: int = 0
+    trained: int = 0
+    run_cycles: int = 0
     records: int = 0
     seconds: float = 0.0
     message: str = ""
     report: dict = field(default_factory=dict)
 
 
-def run_forward(cfg, cases: list[dict], *, seed: int = 0, idle: float = 0.0,
-                backpressure: float = 0.0, observe: bool = True, sim: SimBuild | None = None,
-                check: bool = True, timeout: float | None = None) -> RegressResult:
-    """Run ``sim/tests/forward_tb.py`` on ``cfg``'s core with ``cases``."""
+def run_core(cfg, cases: list[dict], *, seed: int = 0, idle: float = 0.0,
+             backpressure: float = 0.0, observe: bool = True, readback: bool = True,
+             sim: SimBuild | None = None, check: bool = True, timeout: float | None = None,
+             test_module: str = "sim.tests.core_tb", extra: dict | None = None) -> RegressResult:
+    """Run a cocotb test module (default ``sim/tests/core_tb.py``) on ``cfg``'s core."""
     sim = sim or build_core(cfg)
     t0 = time.perf_counter()
-    res = run(sim, TOP, "sim.tests.forward_tb", python_path=[REPO_ROOT],
-              test_dir=Path(sim.build_dir) / f"run-{seed}",
+    res = run(sim, TOP, test_module, python_path=[REPO_ROOT],
+              test_dir=Path(sim.build_dir) / f"run-{test_module.rsplit('.', 1)[-1]}-{seed}",
               tb_args={"config": cfg.as_dict(), "cases": cases, "seed": seed, "idle": idle,
-                       "backpressure": backpressure, "observe": observe},
+                       "backpressure": backpressure, "observe": observe,
+                       "readback": readback, **(extra or {})},
               seed=seed, check=check, timeout=timeout)
     rep = res.report or {}
     return RegressResult(cfg.name, seed, res.passed, rep.get("samples", 0),
-                         rep.get("forward_cycles", 0), rep.get("records", 0),
-                         time.perf_counter() - t0, "" if res.passed else res.summary(), rep)
+                         rep.get("trained", 0), rep.get("run_cycles", 0),
+                         rep.get("records", 0), time.perf_counter() - t0,
+                         "" if res.passed else res.summary(), rep)

@@ -15,7 +15,7 @@ from golden.fixed_model import FixedArith
 from rtl_gen.engine import obs_layout
 from rtl_gen.memory_map import MemoryMap
 
-__all__ = ["Mismatch", "ForwardScoreboard", "decode_obs", "check_params"]
+__all__ = ["Mismatch", "ForwardScoreboard", "TrainScoreboard", "decode_obs", "check_params"]
 
 
 class Mismatch(AssertionError):
@@ -75,6 +75,9 @@ class ForwardScoreboard:
         self.expected = {(ph.t, ph.layer, q): ph.record_cycle(q)
                          for ph in timing.phases for q in range(ph.groups)}
         self.seen: set = set()
+        self.events = np.zeros((self.mm.n_weight_layers, self.mm.timesteps), dtype=np.int64)
+        for ph in timing.phases:
+            self.events[ph.layer, ph.t] = ph.events
 
     def check(self, rec: dict) -> None:
         """Compare one observed record; raise :class:`Mismatch` naming what differs."""
@@ -125,3 +128,55 @@ class ForwardScoreboard:
             t, k = diff[0]
             raise Mismatch(f"readout memory, step {t}, class {k}: {readout[t, k]}, golden fixed "
                            f"model says {self.readout[t, k]}")
+
+
+class TrainScoreboard:
+    """The golden learner next to a core: predicts each run and checks what the core did.
+
+    ``params`` (fixed) are what the core was loaded with; each :meth:`expect` advances the
+    golden learner by one sample (training when ``label`` is not None) and returns the
+    expectation that :meth:`check` compares with the core's :class:`rtl_gen.driver.SampleResult`
+    and observed forward records.
+    """
+
+    def __init__(self, cfg, params, epoch: int = 1):
+        from golden.learner import Learner, lr_shifts
+
+        self.cfg = cfg
+        self.mm = MemoryMap.of(cfg)
+        self.learner = Learner(cfg, FixedArith(cfg), params.clone())
+        self.shifts = lr_shifts(cfg, epoch)
+        self.samples = 0
+
+    def expect(self, frames, label):
+        from golden.timing import infer_timing, sample_counts, train_timing
+
+        vth = self.learner.params.vth.clone()
+        if label is None:
+            tr = self.learner.infer(frames.unsqueeze(0))
+            timing = infer_timing(self.mm, sample_counts(self.mm, frames, tr).events,
+                                  dense=self.cfg.hardware.schedule == "dense")
+        else:
+            tr, g = self.learner.train_sample(frames, int(label), self.shifts)
+            timing = train_timing(self.mm, sample_counts(self.mm, frames, tr, g),
+                                  self.cfg.hardware.schedule)
+        self.samples += 1
+        return ForwardScoreboard(self.cfg, tr, vth, timing)
+
+    def check(self, sb: "ForwardScoreboard", res, records=None) -> None:
+        when = f"sample {self.samples}"
+        want = sb.timing.counters()
+        if res.counters != want or res.cycles != want["total"]:
+            raise Mismatch(f"{when}: cycle counters {res.counters} (reply {res.cycles}), timing "
+                           f"model says {want}")
+        sb.check_readout(res.readout)
+        events = sb.events
+        if not np.array_equal(res.counts, events):
+            raise Mismatch(f"{when}: input event counts {res.counts.tolist()}, golden "
+                           f"{events.tolist()}")
+        if records is not None:
+            for r in records:
+                sb.check(decode_obs(self.cfg, r))
+            sb.finish()
+        if res.params is not None:
+            check_params(res.params, self.learner.params, f"after {when}")

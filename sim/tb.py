@@ -1,6 +1,7 @@
-"""cocotb testbench for the core: clock, reset, host stream source and sink, observation
-monitor and scoreboard. Python waits on events (answers, observation records), never pokes
-the DUT every cycle while it computes."""
+"""cocotb testbench for the core: clock, reset, host stream source and sink, the host driver's
+flows (rtl_gen/driver.py) over them, observation monitor and the golden scoreboard. Python
+waits on events (replies, observation records), never pokes the DUT every cycle while it
+computes."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from rtl_gen import protocol
+from rtl_gen import driver
+from rtl_gen.driver import SampleResult, adrive
+from rtl_gen.protocol import Command, parse_reply_header
 
-from .scoreboard import ForwardScoreboard, Mismatch, decode_obs
+from .scoreboard import TrainScoreboard
 
 __all__ = ["TB", "CLOCK_NS"]
 
@@ -31,7 +34,8 @@ class TB:
     backpressure : float
         Probability of ``ready`` low in each cycle while answers arrive.
     observe : bool
-        Check every observation record (values and cycles) against the scoreboard.
+        Check every forward observation record (values and cycles) against the golden
+        models.
     """
 
     def __init__(self, dut, cfg, *, idle: float = 0.0, backpressure: float = 0.0,
@@ -39,8 +43,9 @@ class TB:
         self.dut, self.cfg = dut, cfg
         self.idle, self.backpressure, self.observe = idle, backpressure, observe
         self.rng = random.Random(seed)
-        self.scoreboard: ForwardScoreboard | None = None
-        self.records = 0
+        self.board: TrainScoreboard | None = None
+        self.records: list[int] = []
+        self.n_records = 0
         self.cycles_run = 0
 
     async def start(self) -> None:
@@ -97,35 +102,33 @@ class TB:
             await RisingEdge(d.obs_valid)
             await ReadOnly()
             while d.obs_valid.value:
-                if self.scoreboard is None:
-                    raise AssertionError("observation record outside a checked run")
-                self.scoreboard.check(decode_obs(self.cfg, int(d.obs.value)))
-                self.records += 1
+                self.records.append(int(d.obs.value))
                 await RisingEdge(d.clk)
                 await ReadOnly()
 
-    async def load_params(self, params) -> None:
-        self.params = params
-        await self.send(protocol.load_params_words(self.cfg, params))
+    async def execute(self, cmd: Command):
+        """Send one command, receive its whole reply, decode it (raises ProtocolError)."""
+        await self.send(cmd.words)
+        (word,) = await self.receive(1)
+        status, n = parse_reply_header(word)
+        data = await self.receive(n) if n else []
+        return cmd.decode(status, data)
 
-    async def run_samples(self, frames) -> None:
-        """Run samples (N, T, n_in) one after the other, golden values computed in one batch."""
-        for sb in ForwardScoreboard.batch(self.cfg, self.params, frames):
-            await self.run_sample(sb.frames, sb)
+    async def load(self, params, epoch: int = 1) -> TrainScoreboard:
+        """Program and parameters into the core; the golden learner that follows it."""
+        await adrive(driver.load(self.cfg, params, epoch), self.execute)
+        self.board = TrainScoreboard(self.cfg, params, epoch)
+        return self.board
 
-    async def run_sample(self, frames, sb: ForwardScoreboard | None = None) -> ForwardScoreboard:
-        """Load one sample's frames, run, read the readouts; check values and cycles."""
-        sb = sb or ForwardScoreboard(self.cfg, self.params, frames)
-        self.scoreboard = sb if self.observe else None
-        await self.send(protocol.frames_words(self.cfg, frames) + protocol.run_words())
-        (cycles,) = await self.receive(1)
-        await self.send(protocol.read_readout_words())
-        words = await self.receive(protocol.readout_answer_len(self.cfg))
-        if cycles != sb.timing.cycles:
-            raise Mismatch(f"forward pass took {cycles} cycles (cycle counter), timing model "
-                           f"says {sb.timing.cycles}")
-        if self.observe:
-            sb.finish()
-        sb.check_readout(protocol.decode_readout(self.cfg, words))
-        self.cycles_run += cycles
-        return sb
+    async def run_sample(self, frames, label, *, readback: bool = True) -> SampleResult:
+        """One sample through the core (train with ``label``, infer with None), checked
+        against the golden models: cycle counters, readouts, event counts, every forward
+        record (when observing) and, with ``readback``, every parameter."""
+        self.records = []
+        res = await adrive(driver.run_sample(self.cfg, frames, label, readback=readback),
+                           self.execute)
+        sb = self.board.expect(frames, label)
+        self.board.check(sb, res, self.records if self.observe else None)
+        self.n_records += len(self.records)
+        self.cycles_run += res.cycles
+        return res

@@ -1,0 +1,295 @@
+"""Host interface: 32-bit command words in, memory accesses, runs and replies out."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .protocol import COUNT_LIMIT, Err, Op
+
+__all__ = ["HostInterface", "LR_BITS"]
+
+#: Width of a learning-rate shift register.
+LR_BITS = 6
+
+
+class HostInterface(wiring.Component):
+    """Decodes the host's command stream (docs/protocol.md) into engine memory accesses, runs
+    and learning-rate settings, and answers every command with exactly one reply.
+
+    Parameters
+    ----------
+    depths : dict[int, int]
+        Depth in words of each memory id the engine has (ids in [0, 16), depths in
+        [1, 2**24)). Ids absent here are unknown (``BAD_MEM``).
+    writable, readable : set[int]
+        The ids WRITE and READ accept (subsets of ``depths``).
+    lr_ranges : ((lo, hi), (lo, hi), (lo, hi))
+        Allowed values of the weight, threshold and gain learning-rate shifts,
+        ``0 <= lo <= hi < 2**LR_BITS``.
+    lr_init : (int, int, int)
+        Reset values of the three shifts (each within its range).
+
+    Members
+    -------
+    i : In(stream.Signature(32))
+        Command words: a header ``op << 24 | count``, then exactly ``count`` payload words.
+        Every payload word is consumed whatever the op, so a rejected command is skipped and
+        the next word is read as a header.
+    o : Out(stream.Signature(32))
+        Replies: a header ``status << 24 | n``, then ``n`` data words (``n = 0`` on error).
+    mem_sel : Out(4), mem_addr : Out(24)
+        Memory id and word address of the current access.
+    mem_wdata : Out(32), mem_we : Out(1)
+        Write ``mem_wdata`` at ``mem_sel``/``mem_addr`` in a cycle ``mem_we`` is high.
+    mem_re : Out(1), mem_rdata : In(32)
+        Read: ``mem_rdata`` holds the word of ``mem_sel``/``mem_addr`` from the cycle after
+        one in which ``mem_re`` was high, until the next read (a registered read port with
+        enable).
+    run : Out(1)
+        One-cycle pulse: start a run; ``train`` (1: train, 0: infer) and ``label`` (16 bits)
+        are valid with it and held until ``done``.
+    done : In(1)
+        One-cycle pulse when the run ends, at least one cycle after ``run``; ``cycles``
+        (In(32)) is read in that cycle. No memory access happens between ``run`` and
+        ``done``.
+    prog_ok : In(1), n_classes : In(16)
+        Engine state checked by INFER and TRAIN (``NO_PROGRAM``, label range).
+    lr_w, lr_th, lr_g : Out(LR_BITS)
+        Learning-rate shift registers (SET_LR writes all three in one cycle).
+    error : Out(8)
+        The sticky error register: the last nonzero status sent, 0 after CLEAR_ERROR.
+
+    Cycle behaviour: a header takes one cycle, each payload word one cycle (WRITE data words
+    are written in the cycle they are accepted: one word per cycle), then one cycle to
+    execute (the ``run`` pulse, register updates, the engine checks). The reply header is
+    offered in the next cycle (for INFER and TRAIN: in the cycle after ``done``). READ data
+    follows at one word per cycle while ``o.ready`` is high: the read of word ``k + 1`` is
+    issued in the cycle word ``k`` (or the header) is accepted, so back-pressure only pauses
+    the stream. ``i.ready`` is low from execution until the reply's last word is accepted.
+    Every check of a command is decided before it changes any state: an error changes only
+    ``error``.
+    """
+
+    def __init__(self, depths: dict[int, int], writable, readable, lr_ranges, lr_init):
+        try:
+            self.depths = {int(k): int(v) for k, v in depths.items()}
+            self.writable = frozenset(int(k) for k in writable)
+            self.readable = frozenset(int(k) for k in readable)
+            self.lr_ranges = tuple((int(lo), int(hi)) for lo, hi in lr_ranges)
+            self.lr_init = tuple(int(v) for v in lr_init)
+            self._check()
+        except (ValueError, TypeError):
+            self._MustUse__silence = True  # a rejected component is not an unused one
+            raise
+        super().__init__({
+            "i": In(stream.Signature(32)),
+            "o": Out(stream.Signature(32)),
+            "mem_sel": Out(4), "mem_addr": Out(24), "mem_wdata": Out(32),
+            "mem_we": Out(1), "mem_re": Out(1), "mem_rdata": In(32),
+            "run": Out(1), "train": Out(1), "label": Out(16),
+            "done": In(1), "cycles": In(32), "prog_ok": In(1), "n_classes": In(16),
+            "lr_w": Out(LR_BITS, init=self.lr_init[0]),
+            "lr_th": Out(LR_BITS, init=self.lr_init[1]),
+            "lr_g": Out(LR_BITS, init=self.lr_init[2]),
+            "error": Out(8),
+        })
+
+    def _check(self):
+        for k, d in self.depths.items():
+            if not 0 <= k < 16:
+                raise ValueError(f"memory id {k} not in [0, 16)")
+            if not 1 <= d < COUNT_LIMIT:
+                raise ValueError(f"depth {d} of memory {k} not in [1, 2**24)")
+        for name, ids in (("writable", self.writable), ("readable", self.readable)):
+            if not ids <= self.depths.keys():
+                raise ValueError(f"{name} ids {sorted(ids - self.depths.keys())} have no depth")
+        if len(self.lr_ranges) != 3 or len(self.lr_init) != 3:
+            raise ValueError("lr_ranges and lr_init need three entries (w, th, g)")
+        for (lo, hi), v in zip(self.lr_ranges, self.lr_init):
+            if not 0 <= lo <= hi < 1 << LR_BITS:
+                raise ValueError(f"lr range [{lo}, {hi}] not within [0, {(1 << LR_BITS) - 1}]")
+            if not lo <= v <= hi:
+                raise ValueError(f"lr_init {v} not in its range [{lo}, {hi}]")
+
+    def _member(self, m, ids, sel):
+        """1 when ``sel`` is one of ``ids``."""
+        hit = Signal()
+        with m.Switch(sel):
+            for k in sorted(ids):
+                with m.Case(k):
+                    m.d.comb += hit.eq(1)
+        return hit
+
+    def _fits(self, m, sel, end, slack=0):
+        """1 when ``end <= depths[sel] + slack`` (0 for an unknown ``sel``)."""
+        ok = Signal()
+        with m.Switch(sel):
+            for k, d in sorted(self.depths.items()):
+                with m.Case(k):
+                    m.d.comb += ok.eq(end <= d + slack)
+        return ok
+
+    def elaborate(self, platform):
+        m = Module()
+        op = Signal(8)
+        count = Signal(24)  # payload words still to come
+        first = Signal()  # the next payload word is the first
+        err = Signal(8)  # the command's status so far (0: no check failed)
+        status = Signal(8)  # the reply's status
+        mem = Signal(4)
+        addr = Signal(24)
+        rlen = Signal(24)  # reply data words (header), then words still to send
+        lr_new = [Signal(LR_BITS, name=f"lr_new_{k}") for k in ("w", "th", "g")]
+        label = Signal(16)
+        label_big = Signal()  # the label word was >= 2**16
+        result = Signal(32)  # the run's cycle count
+        samples = Signal(32)
+        error = Signal(8)
+        lr = [self.lr_w, self.lr_th, self.lr_g]
+
+        m.d.comb += [
+            self.error.eq(error), self.mem_sel.eq(mem), self.mem_addr.eq(addr),
+            self.mem_wdata.eq(self.i.payload), self.label.eq(label),
+            self.train.eq(op == Op.TRAIN),
+        ]
+        word = self.i.payload
+        p_mem, p_addr = word[24:32], word[0:24]
+        # the checks of WRITE's and READ's first payload word (count = its payload length)
+        # and of READ's second one (mem, addr latched from the first)
+        w_mem_ok = self._member(m, self.writable, p_mem)
+        w_fits = self._fits(m, p_mem, p_addr + count, 1)
+        r_mem_ok = self._member(m, self.readable, p_mem)
+        r_fits = self._fits(m, mem, addr + word)
+
+        with m.FSM():
+            with m.State("HEADER"):
+                m.d.comb += self.i.ready.eq(1)
+                h_op, h_count = word[24:32], word[0:24]
+                len_ok = Signal()
+                known = Signal()
+                with m.Switch(h_op):
+                    for ops, ok in (
+                        ((Op.NOP, Op.INFER, Op.STATUS, Op.CLEAR_ERROR), h_count == 0),
+                        ((Op.WRITE,), h_count != 0), ((Op.READ,), h_count == 2),
+                        ((Op.SET_LR,), h_count == 3), ((Op.TRAIN,), h_count == 1),
+                    ):
+                        with m.Case(*ops):
+                            m.d.comb += [known.eq(1), len_ok.eq(ok)]
+                with m.If(self.i.valid):
+                    m.d.sync += [
+                        op.eq(h_op), count.eq(h_count), first.eq(1),
+                        err.eq(Mux(~known, Err.UNKNOWN_OP, Mux(len_ok, 0, Err.BAD_LENGTH))),
+                    ]
+                    m.next = "PAYLOAD"
+                    with m.If(h_count == 0):
+                        m.next = "EXEC"
+
+            with m.State("PAYLOAD"):
+                m.d.comb += self.i.ready.eq(1)
+                with m.If(self.i.valid):
+                    m.d.sync += [count.eq(count - 1), first.eq(0)]
+                    with m.If(count == 1):
+                        m.next = "EXEC"
+                    with m.If(err == 0):
+                        with m.Switch(op):
+                            with m.Case(Op.WRITE):
+                                with m.If(first):
+                                    m.d.sync += [mem.eq(p_mem), addr.eq(p_addr)]
+                                    with m.If(~w_mem_ok):
+                                        m.d.sync += err.eq(Err.BAD_MEM)
+                                    with m.Elif(~w_fits):
+                                        m.d.sync += err.eq(Err.BAD_ADDRESS)
+                                with m.Else():
+                                    m.d.comb += self.mem_we.eq(1)
+                                    m.d.sync += addr.eq(addr + 1)
+                            with m.Case(Op.READ):
+                                with m.If(first):
+                                    m.d.sync += [mem.eq(p_mem), addr.eq(p_addr)]
+                                    with m.If(~r_mem_ok):
+                                        m.d.sync += err.eq(Err.BAD_MEM)
+                                with m.Else():
+                                    m.d.sync += rlen.eq(word[0:24])
+                                    with m.If(~r_fits):
+                                        m.d.sync += err.eq(Err.BAD_ADDRESS)
+                            with m.Case(Op.SET_LR):
+                                with m.Switch(count):  # 3, 2, 1: w, th, g
+                                    for k, (lo, hi) in enumerate(self.lr_ranges):
+                                        with m.Case(3 - k):
+                                            m.d.sync += lr_new[k].eq(word)
+                                            out = (word > hi) | (word < lo if lo else 0)
+                                            with m.If(out):
+                                                m.d.sync += err.eq(Err.BAD_VALUE)
+                            with m.Case(Op.TRAIN):
+                                m.d.sync += [label.eq(word[0:16]),
+                                             label_big.eq(word[16:32] != 0)]
+
+            with m.State("EXEC"):
+                is_run = (op == Op.INFER) | (op == Op.TRAIN)
+                bad_label = label_big | (label >= self.n_classes)
+                st = Signal(8)
+                with m.If(err != 0):
+                    m.d.comb += st.eq(err)
+                with m.Elif(is_run & ~self.prog_ok):
+                    m.d.comb += st.eq(Err.NO_PROGRAM)
+                with m.Elif((op == Op.TRAIN) & bad_label):
+                    m.d.comb += st.eq(Err.BAD_VALUE)
+                m.d.sync += status.eq(st)
+                m.next = "REPLY"
+                with m.If(st != 0):
+                    m.d.sync += [error.eq(st), rlen.eq(0)]
+                with m.Else():
+                    with m.Switch(op):
+                        with m.Case(Op.READ):
+                            pass  # rlen = n since the second payload word
+                        with m.Case(Op.SET_LR):
+                            m.d.sync += [r.eq(v) for r, v in zip(lr, lr_new)]
+                            m.d.sync += rlen.eq(0)
+                        with m.Case(Op.INFER, Op.TRAIN):
+                            m.d.comb += self.run.eq(1)
+                            m.next = "WAIT"
+                        with m.Case(Op.STATUS):
+                            m.d.sync += rlen.eq(2)
+                        with m.Case(Op.CLEAR_ERROR):
+                            m.d.sync += [error.eq(0), rlen.eq(0)]
+                        with m.Default():  # NOP, WRITE
+                            m.d.sync += rlen.eq(0)
+
+            with m.State("WAIT"):
+                with m.If(self.done):
+                    m.d.sync += [result.eq(self.cycles), rlen.eq(1)]
+                    with m.If(op == Op.TRAIN):
+                        m.d.sync += samples.eq(samples + 1)
+                    m.next = "REPLY"
+
+            with m.State("REPLY"):
+                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(Cat(rlen, status))]
+                with m.If(self.o.ready):
+                    with m.If(rlen == 0):
+                        m.next = "HEADER"
+                    with m.Elif(op == Op.READ):
+                        m.d.comb += self.mem_re.eq(1)
+                        m.d.sync += addr.eq(addr + 1)
+                        m.next = "READ"
+                    with m.Else():
+                        m.next = "DATA"
+
+            with m.State("DATA"):  # STATUS: error, samples; INFER / TRAIN: cycles
+                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(
+                    Mux(op == Op.STATUS, Mux(rlen == 2, error, samples), result))]
+                with m.If(self.o.ready):
+                    m.d.sync += rlen.eq(rlen - 1)
+                    with m.If(rlen == 1):
+                        m.next = "HEADER"
+
+            with m.State("READ"):  # mem_rdata holds the word read when the last one left
+                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(self.mem_rdata)]
+                with m.If(self.o.ready):
+                    m.d.sync += rlen.eq(rlen - 1)
+                    with m.If(rlen == 1):
+                        m.next = "HEADER"
+                    with m.Else():
+                        m.d.comb += self.mem_re.eq(1)
+                        m.d.sync += addr.eq(addr + 1)
+        return m

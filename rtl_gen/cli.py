@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .config import Config, ConfigError, load_config
+from .config import Config, ConfigError, Problem, load_config
 
 
 def _load(config: str) -> Config:
@@ -24,11 +24,16 @@ def _load(config: str) -> Config:
 
 
 def _require_fixed(cfg: Config) -> None:
-    """Exit 2 if the config has no fixed-point (hardware) model, e.g. a float-only loss."""
+    """Exit 2 if the config has no fixed-point (hardware) model, e.g. a float-only loss, or
+    one the core does not run (it updates once per sample)."""
     from golden.fixed_model import FixedArith
 
     try:
         FixedArith(cfg)
+        if cfg.network.update != "sample":
+            raise ConfigError([Problem("network.update", cfg.network.update,
+                                       "'sample' for the core (it updates once per sample; "
+                                       "'step' is a golden-model option)")], cfg.name)
     except ConfigError as err:
         click.echo(f"snngen: {err}", err=True)
         sys.exit(2)
@@ -107,7 +112,7 @@ def generate_cmd(config: str, out_dir: str, check: bool) -> None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None)
 def regress_cmd(configs, seeds, samples, idle, backpressure, json_path) -> None:
     """cocotb + Verilator regression of CONFIGS: RTL vs golden, bit- and cycle-exact."""
-    from sim.regress import build_core, default_cases, run_forward
+    from sim.regress import build_core, default_cases, run_core
 
     cfgs = [_load(c) for c in configs]  # all validated before anything is built
     for cfg in cfgs:
@@ -117,11 +122,11 @@ def regress_cmd(configs, seeds, samples, idle, backpressure, json_path) -> None:
     for cfg in cfgs:
         sim = build_core(cfg)
         for seed in range(1, seeds + 1):
-            r = run_forward(cfg, default_cases(cfg, seed, samples), seed=seed, idle=idle,
-                            backpressure=backpressure, sim=sim, check=False)
+            r = run_core(cfg, default_cases(cfg, seed, samples), seed=seed, idle=idle,
+                         backpressure=backpressure, sim=sim, check=False)
             rows.append(r)
             click.echo(f"{cfg.name:<12} seed {seed:<4} {'PASS' if r.passed else 'FAIL'}  "
-                       f"{r.samples} samples, {r.forward_cycles} forward cycles, {r.records} "
+                       f"{r.samples} samples ({r.trained} trained), {r.run_cycles} cycles, {r.records} "
                        f"records checked, {r.seconds:.1f} s")
             if not r.passed:
                 click.echo(r.message, err=True)

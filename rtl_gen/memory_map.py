@@ -41,8 +41,8 @@ class MemoryMap:
     lanes: int
     layers: tuple[int, ...]  # n_in, LIF sizes..., n_out
     timesteps: int
-    weight_capacity: int  # rows per weight bank
-    neuron_capacity: int  # rows per neuron bank
+    weight_words: int  # hardware.weight_words
+    neuron_words: int  # hardware.neuron_words
     max_width: int
     max_layers: int  # weight layers
     max_timesteps: int
@@ -51,10 +51,20 @@ class MemoryMap:
     def of(cls, cfg) -> "MemoryMap":
         h = cfg.hardware
         return cls(h.lanes, tuple(cfg.network.layers), cfg.timesteps,
-                   h.weight_words // h.lanes, h.neuron_words // h.lanes, h.max_width,
+                   h.weight_words, h.neuron_words, h.max_width,
                    h.max_layers, h.max_timesteps)
 
     # -- capacity ------------------------------------------------------------------
+    @property
+    def weight_capacity(self) -> int:
+        """Rows per weight bank."""
+        return self.weight_words // self.lanes
+
+    @property
+    def neuron_capacity(self) -> int:
+        """Rows per neuron bank."""
+        return self.neuron_words // self.lanes
+
     @property
     def cap_groups(self) -> int:
         """Groups of the widest layer the core can hold."""
@@ -137,11 +147,11 @@ class MemoryMap:
             p.append(("network.timesteps", self.timesteps,
                       f"an integer in [1, {self.max_timesteps}] (hardware.max_timesteps)"))
         if self.weight_rows > self.weight_capacity:
-            p.append(("hardware.weight_words", self.weight_capacity * self.lanes,
+            p.append(("hardware.weight_words", self.weight_words,
                       f"at least {self.weight_rows * self.lanes} ({self.weight_rows} rows of "
                       f"{self.lanes} lanes: the network's weights padded to whole groups)"))
         if self.neuron_rows > self.neuron_capacity:
-            p.append(("hardware.neuron_words", self.neuron_capacity * self.lanes,
+            p.append(("hardware.neuron_words", self.neuron_words,
                       f"at least {self.neuron_rows * self.lanes} ({self.neuron_rows} rows of "
                       f"{self.lanes} lanes: every weight layer's outputs in whole groups)"))
         return p

@@ -21,11 +21,12 @@ from .scoreboard import TrainScoreboard
 __all__ = ["run_engine_pysim"]
 
 
-def run_engine_pysim(cfg, params, samples, *, epoch: int = 1) -> dict:
+def run_engine_pysim(cfg, params, samples, *, epoch: int = 1, dut_cfg=None) -> dict:
     """Train (label given) or infer (label None) ``samples`` = [(frames (T, n_in), label)] in
     order, starting from fixed ``params``; raise :class:`sim.scoreboard.Mismatch` at the first
-    difference. Returns the cycles of each run and the number of records checked."""
-    dut = TrainingEngine(cfg)
+    difference. Returns the cycles of each run and the number of records checked.
+    ``dut_cfg`` builds the engine from another config (to show that the checks bite)."""
+    dut = TrainingEngine(dut_cfg or cfg)
     mm = MemoryMap.of(cfg)
     board = TrainScoreboard(cfg, params, epoch)
     figures = {"cycles": [], "records": 0}

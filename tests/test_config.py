@@ -72,8 +72,8 @@ def test_defaults_fill_an_empty_file():
         (_cfg(network={"threshold_init": 4.0}, fixed={"v_bits": 12}), "network.threshold_init",
          "4.0", "below 2.0"),
         (_cfg(hardware={"weight_words": 1000}), "hardware.weight_words", "1000",
-         "at least 9472"),
-        (_cfg(hardware={"neuron_words": 100}), "hardware.neuron_words", "100", "at least 138"),
+         "at least 10240 (1280 rows of 8 lanes"),
+        (_cfg(hardware={"neuron_words": 100}), "hardware.neuron_words", "100", "at least 144"),
         (_cfg(network={"timesteps": 32}), "network.timesteps", "32", "hardware.max_timesteps"),
     ],
 )

@@ -27,7 +27,12 @@ def test_generate_writes_verilog_and_manifest(tiny_out):
     assert names["i__payload"] == {"name": "i__payload", "direction": "in", "width": 32}
     assert names["o__valid"]["direction"] == "out"
     assert man["memory_map"]["groups"] == [4, 3]  # 16 and 10 neurons on 4 lanes
-    assert man["commands"]["RUN"] == 0x10 and man["config"]["name"] == "tiny"
+    assert man["commands"]["TRAIN"] == 0x11 and man["config"]["name"] == "tiny"
+    assert man["errors"]["BAD_ADDRESS"] == 4 and man["memories"]["WEIGHTS"]["depth"] == 2048
+    from rtl_gen.isa import Program
+
+    prog = Program.decode(man["program"])  # the compiled default program round-trips
+    assert prog.timesteps == 4 and [li.n_out for li in prog.layers] == [16, 10]
 
 
 def test_verilator_lint_clean_with_named_waivers(tiny_out):

@@ -10,7 +10,7 @@ from golden.fixed_model import FixedArith
 from golden.fixed_point import hi, lo
 from rtl_gen.config import load_config
 from rtl_gen.event_queue import EventQueue
-from rtl_gen.forward_engine import acc_bits
+from rtl_gen.engine import acc_bits
 from rtl_gen.lif_unit import LIFUnit
 
 

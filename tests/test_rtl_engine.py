@@ -1,0 +1,74 @@
+"""The training engine in amaranth.sim: after every sample every weight, threshold and gain
+equals golden/fixed_model.py, and every cycle counter and forward record golden/timing.py,
+in each schedule, across randomized configs."""
+
+import random
+
+import pytest
+import torch
+
+from golden.timing import SCHEDULES
+from rtl_gen.config import ConfigError, load_config
+from sim.cases import make_params
+from sim.pysim import run_engine_pysim
+from sim.scoreboard import Mismatch
+
+
+def _cfg(layers, T, lanes, schedule, **net):
+    return load_config("tiny").replace(
+        network={"layers": layers, "timesteps": T, **net},
+        hardware={"lanes": lanes, "schedule": schedule, "max_width": 48, "max_layers": 3,
+                  "neuron_words": 256, "weight_words": 4096, "max_timesteps": 8},
+        train={"lr_shift": 3, "lr_shift_threshold": 4, "lr_shift_gain": 5})
+
+
+def _samples(cfg, seed, labels):
+    g = torch.Generator().manual_seed(seed)
+    return [((torch.rand(cfg.timesteps, cfg.n_in, generator=g) < 0.45).to(torch.uint8), y)
+            for y in labels]
+
+
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_training_exact_in_every_schedule(schedule):
+    cfg = _cfg([20, 11, 5], 3, 4, schedule)
+    fig = run_engine_pysim(cfg, make_params(cfg, 1), _samples(cfg, 1, [0, 3, None, 4, 1]))
+    assert len(fig["cycles"]) == 5 and fig["records"] > 0
+
+
+def _random_config(rng):
+    """A random network, neuron model, formats and core (reduced until it validates)."""
+    n_lif = rng.choice([1, 1, 2])
+    layers = [rng.randint(2, 40)] + [rng.randint(2, 24) for _ in range(n_lif)] + \
+        [rng.randint(2, 9)]
+    net = {"reset": rng.choice(["soft", "hard"]), "leak": rng.choice([0.5, 0.75, 1.0, 0.25]),
+           "weight_centering": rng.random() < 0.7, "learn_threshold": rng.random() < 0.8,
+           "loss": rng.choice(["hinge", "mse"]), "surrogate": rng.choice(["triangle",
+                                                                            "rectangle"])}
+    cfg = _cfg(layers, rng.randint(1, 5), rng.randint(1, 9), rng.choice(SCHEDULES), **net)
+    if rng.random() < 0.5:
+        cfg = cfg.replace(fixed={"w_bits": 12, "w_frac": 9, "v_bits": 12, "v_frac": 7})
+    return cfg
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_training_exact_on_randomized_configs(seed):
+    rng = random.Random(seed)
+    cfg = _random_config(rng)
+    labels = [rng.randrange(cfg.n_out) for _ in range(3)]
+    run_engine_pysim(cfg, make_params(cfg, seed), _samples(cfg, seed, labels))
+
+
+def test_checker_catches_a_wrong_update():
+    """An engine whose surrogate differs from the golden model's (the forward pass is the
+    same, only learning differs) fails at its first sample."""
+    cfg = _cfg([12, 7, 3], 2, 3, "dual", surrogate_width=1.0)
+    params = make_params(cfg, 2)
+    with pytest.raises(Mismatch, match="sample 1"):
+        run_engine_pysim(cfg, params, _samples(cfg, 2, [1]),
+                         dut_cfg=cfg.replace(network={"surrogate_width": 2.0}))
+
+
+def test_network_must_fit_the_core():
+    with pytest.raises(ConfigError) as e:
+        _cfg([64, 40, 10], 2, 4, "serial")
+    assert "network.layers" in str(e.value) and "hardware.max_width" in str(e.value)

@@ -18,10 +18,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# The main job: train the fixed-point (hardware) golden model, then the float one, on digits.
+# The main job on the default config: train the fixed-point (hardware) and float golden models
+# on digits, generate the core, and train a few samples through it (Verilator) next to the
+# golden model, every sample checked bit- and cycle-exact.
 run: setup
 	$(SNNGEN) train $(CONFIG) --model fixed --json $(OUT)/fixed.json --plot $(OUT)/fixed.png
 	$(SNNGEN) train $(CONFIG) --model float --json $(OUT)/float.json --plot $(OUT)/float.png
+	$(SNNGEN) generate $(CONFIG) -o $(OUT)/core
+	$(SNNGEN) train $(CONFIG) --model rtl --samples 20 --test 20 --json $(OUT)/rtl.json
 
 # Default tier (fast). pytest's exit 5 ("no tests ran") is turned into a failure.
 test: setup
@@ -36,6 +40,7 @@ bench: setup
 	$(PY) bench/golden_speed.py
 	$(PY) bench/ablation.py
 	$(PY) bench/forward_cycles.py
+	$(PY) bench/schedule.py
 	$(PY) bench/sim_speed.py
 
 clean:

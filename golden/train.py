@@ -23,7 +23,7 @@ from .data import Dataset, Prbs31, load_dataset, rate_code, stream_state
 from .learner import Learner, lr_shifts, prediction
 from . import make_learner
 
-__all__ = ["TrainResult", "train", "evaluate", "encode_split", "epoch_order"]
+__all__ = ["TrainResult", "train", "evaluate", "encode_split", "epoch_order", "epoch_samples"]
 
 TRAIN_STREAM, TEST_STREAM, TRAIN_EVAL_STREAM = 0, 1, 2
 
@@ -60,6 +60,17 @@ def epoch_order(cfg, n: int, epoch: int) -> torch.Tensor:
     return torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 1000 + epoch))
 
 
+def epoch_samples(cfg, data: Dataset, epochs: int):
+    """``(epoch, frames (N, T, n_in), labels, lr shifts)`` of each training epoch in order:
+    the exact stream every trainer (golden or RTL) learns from."""
+    stream = Prbs31(stream_state(cfg.seed, TRAIN_STREAM))
+    n = len(data.train_y)
+    for epoch in range(1, epochs + 1):
+        order = epoch_order(cfg, n, epoch).numpy()
+        frames = rate_code(data.train_x[order], cfg.timesteps, cfg.data.code_bits, stream)
+        yield epoch, frames, data.train_y[order], lr_shifts(cfg, epoch)
+
+
 def layer_names(cfg) -> list[str]:
     return ["input"] + [f"lif{i + 1}" for i in range(len(cfg.hidden))]
 
@@ -90,16 +101,11 @@ def train(cfg, model: str = "fixed", epochs: int | None = None, progress: bool =
     learner = make_learner(cfg, model)
     test_frames = encode_split(cfg, data.test_x, TEST_STREAM)
     train_eval_frames = encode_split(cfg, data.train_x, TRAIN_EVAL_STREAM)
-    stream = Prbs31(stream_state(cfg.seed, TRAIN_STREAM))
     res = TrainResult(model, cfg.name, cfg.hash(), epochs, 0.0, 0.0)
     t_start = time.perf_counter()
     t_learn = 0.0
     n = len(data.train_y)
-    for epoch in range(1, epochs + 1):
-        order = epoch_order(cfg, n, epoch).numpy()
-        frames = rate_code(data.train_x[order], cfg.timesteps, cfg.data.code_bits, stream)
-        labels = data.train_y[order]
-        shifts = lr_shifts(cfg, epoch)
+    for epoch, frames, labels, shifts in epoch_samples(cfg, data, epochs):
         online = 0
         t0 = time.perf_counter()
         # disable=None: a bar on a terminal, nothing in logs and pipes

@@ -140,8 +140,15 @@ def regress_cmd(configs, seeds, samples, idle, backpressure, json_path) -> None:
 
 @main.command("train")
 @click.argument("config")
-@click.option("--model", type=click.Choice(["float", "fixed"]), default="fixed",
-              show_default=True, help="golden model to train")
+@click.option("--model", type=click.Choice(["float", "fixed", "rtl"]), default="fixed",
+              show_default=True, help="golden model to train, or the generated core (rtl: "
+              "Verilator, every sample checked against the fixed model)")
+@click.option("--samples", type=click.IntRange(0, 10**7), default=0,
+              help="rtl: train only the first N samples (0: whole epochs)")
+@click.option("--readback-every", type=click.IntRange(1, 10**7), default=1, show_default=True,
+              help="rtl: read every parameter back after every N-th sample")
+@click.option("--test", "n_test", type=click.IntRange(-1, 10**7), default=0,
+              help="rtl: then infer N test samples through the core (-1: all)")
 @click.option("--epochs", type=click.IntRange(1, 1000), default=None,
               help="epochs (default: the config's train.epochs)")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
@@ -150,15 +157,19 @@ def regress_cmd(configs, seeds, samples, idle, backpressure, json_path) -> None:
               help="write the accuracy curves as PNG")
 @click.option("--progress/--no-progress", default=True, help="progress bar")
 def train_cmd(config: str, model: str, epochs: int | None, json_path: str | None,
-              plot_path: str | None, progress: bool) -> None:
-    """Train a golden model online on the config's data set (digits)."""
+              plot_path: str | None, progress: bool, samples: int, readback_every: int,
+              n_test: int) -> None:
+    """Train a golden model, or the generated core, online on the config's data set."""
     from golden.train import plot_curves, train
 
     cfg = _load(config)
     json_file = _check_output(json_path, "--json")
     plot_file = _check_output(plot_path, "--plot")
-    if model == "fixed":
+    if model != "float":
         _require_fixed(cfg)
+    if model == "rtl":
+        _train_rtl(cfg, epochs or 1, samples, readback_every, n_test, json_file)
+        return
     click.echo(f"training {model} model on {cfg.data.dataset}: layers "
                f"{'-'.join(map(str, cfg.network.layers))}, T={cfg.timesteps}, "
                f"{cfg.network.reset} reset, leak {cfg.network.leak}, "
@@ -176,6 +187,40 @@ def train_cmd(config: str, model: str, epochs: int | None, json_path: str | None
         plot_file.parent.mkdir(parents=True, exist_ok=True)
         plot_curves(res, plot_file)
         click.echo(f"wrote {plot_file}")
+
+
+def _train_rtl(cfg: Config, epochs: int, samples: int, every: int, n_test: int,
+               json_file: Path | None) -> None:
+    from sim.regress import build_core, run_core
+
+    click.echo(f"building the {cfg.name} core (Verilator, cached per config hash) ...")
+    sim = build_core(cfg)
+    what = f"{samples} samples" if samples else f"{epochs} epoch(s)"
+    click.echo(f"training {what} of {cfg.data.dataset} through the core ({cfg.hardware.schedule} "
+               f"schedule), every sample checked against the fixed golden model ...")
+    r = run_core(cfg, [], sim=sim, check=False, test_module="sim.tests.train_tb",
+                 extra={"epochs": epochs, "samples": samples, "readback_every": every,
+                        "test": n_test})
+    if not r.passed:
+        click.echo(r.message, err=True)
+        click.echo("FAIL: the core differs from the golden model", err=True)
+        sys.exit(1)
+    rep = r.report
+    click.echo(f"PASS: {rep['trained']} samples trained bit- and cycle-exact (parameters read "
+               f"back every {every}), online accuracy {100 * rep['online_accuracy']:.2f}%")
+    click.echo(f"  {rep['cycles_per_sample']:.0f} cycles per training sample, "
+               f"{rep['sim_cycles'] / rep['train_seconds']:.0f} simulated cycles/s, "
+               f"{rep['train_seconds']:.1f} s")
+    if rep["test_samples"]:
+        click.echo(f"  test accuracy through the core {100 * rep['test_accuracy']:.2f}% on "
+                   f"{rep['test_samples']} samples (golden: "
+                   f"{100 * rep['golden_test_accuracy']:.2f}%), "
+                   f"{rep['infer_cycles_per_sample']:.0f} cycles per inference")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps({"config": cfg.name, "model": "rtl", **rep}, indent=2)
+                             + "\n")
+        click.echo(f"wrote {json_file}")
 
 
 if __name__ == "__main__":

@@ -16,12 +16,12 @@ __all__ = ["Core", "lr_ranges"]
 
 
 def lr_ranges(cfg) -> tuple[tuple[int, int], ...]:
-    """Allowed learning-rate shifts (weights, thresholds, gains): every applied shift is in
-    [0, 31] (weights: ``v_frac + shift - w_frac``; gains: ``w_frac + shift``)."""
+    """Allowed learning-rate shifts (weights, thresholds, gains): every shift the engine
+    applies stays below 64 (weights ``v_frac + shift - w_frac``, gains ``w_frac + shift``),
+    which every config's shifts and decays satisfy (at most 24 + 16 each)."""
     f = cfg.fixed
     top = (1 << LR_BITS) - 1
-    lo_w = f.w_frac - f.v_frac
-    return ((lo_w, min(top, lo_w + 31)), (0, 31), (0, max(0, min(top, 31 - f.w_frac))))
+    return ((f.w_frac - f.v_frac, top), (0, top), (0, top - f.w_frac))
 
 
 class Core(wiring.Component):

@@ -8,7 +8,7 @@ import torch
 from golden.fixed_model import FixedArith
 from golden.fixed_point import dequantize, hi, lo
 from golden.float_model import FloatArith
-from golden.learner import Learner, init_params
+from golden.learner import Learner
 from rtl_gen.config import load_config
 
 

@@ -1,0 +1,60 @@
+"""The timing model's schedules and the instruction set's encoding (the RTL's equality with
+both is tested in tests/test_rtl_engine.py and tests/test_rtl_cocotb.py)."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from golden.timing import SampleCounts, infer_timing, train_timing
+from rtl_gen.config import load_config
+from rtl_gen.isa import LayerInstr, Program, compile_network, recip
+from rtl_gen.memory_map import MemoryMap
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_dual_never_slower_and_dense_never_faster(seed):
+    rng = np.random.default_rng(seed)
+    mm = MemoryMap.of(load_config("default"))
+    K, T = mm.n_weight_layers, mm.timesteps
+    fan = np.array([mm.fan_in(l) for l in range(K)])[:, None]
+    groups = np.array([mm.groups(l) for l in range(K)])
+    nz = rng.integers(0, groups[:, None] + 1, (K, T))
+    c = SampleCounts(rng.integers(0, fan + 1, (K, T)), nz,
+                     np.maximum(nz.max(1), rng.integers(0, groups + 1)))
+    t = {s: train_timing(mm, c, s) for s in ("serial", "dual", "dense")}
+    assert t["dual"].cycles <= t["serial"].cycles <= t["dense"].cycles
+    # the same engine work in serial and dual, only the overlap differs
+    assert t["dual"].counters() | {"total": 0} == t["serial"].counters() | {"total": 0}
+    # dual saves at most the smaller engine's work
+    assert t["serial"].cycles - t["dual"].cycles <= min(t["serial"].forward,
+                                                        t["serial"].backward)
+    # the forward phases of a training sample are those of an inference, shifted
+    inf = infer_timing(mm, c.events)
+    assert [p.acc_cycles for p in inf.phases] == [p.acc_cycles for p in t["serial"].phases]
+
+
+def test_a_hand_counted_training_sample():
+    """64-128-10 on 8 lanes, T = 1: forward (3 + 5*16 + 16) + (3 + 4*2 + 2); backward
+    readout (2 + 3) + pass (128 * 1 + 1), LIF (16 + 3); update (2 + 3*65) + (2 + 1*129);
+    four stages of one cycle each and the final cycle."""
+    mm = MemoryMap.of(load_config("default").replace(network={"timesteps": 1}))
+    c = SampleCounts(np.array([[5], [4]]), np.array([[3], [1]]), np.array([3, 1]))
+    fwd = (3 + 80 + 16) + (3 + 8 + 2)
+    bwd = (2 + 3 + 128 + 1) + (16 + 3)
+    upd = (2 + 3 * 65) + (2 + 129)
+    t = train_timing(mm, c, "serial")
+    assert (t.forward, t.backward, t.update) == (fwd, bwd, upd)
+    assert t.cycles == fwd + bwd + upd + 3 + 1
+    assert train_timing(mm, c, "dual").cycles == t.cycles  # one step: nothing to overlap
+
+
+def test_program_round_trips_and_lays_layers_out_back_to_back():
+    cfg = load_config("default").replace(network={"layers": [64, 40, 30, 10], "timesteps": 5})
+    prog = compile_network(cfg)
+    assert Program.decode(prog.words()) == prog
+    a, b, c = prog.layers
+    assert (a.n_in, a.n_out, a.groups, a.wbase, a.hbase) == (64, 40, 5, 0, 0)
+    assert (b.wbase, b.hbase) == (64 * 5, 5) and (c.wbase, c.hbase) == (64 * 5 + 40 * 4, 9)
+    assert a.recip == recip(64, 16) == 1024 and c.recip == 0  # the readout is not centered
+    assert LayerInstr.decode(a.words()) == a

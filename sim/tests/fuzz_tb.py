@@ -13,9 +13,17 @@ and CYCLES after every run, WEIGHTS, THRESHOLDS and GAINS after TRAIN only (an I
 leave them unchanged, which is compared). The run's reply word must equal CYCLES[0].
 Run correctness itself is checked by core_tb.py against the golden models.
 
+The core starts with the config's compiled program, random parameters and frames; between
+the fuzzer's commands (whose random writes also break the program: NO_PROGRAM) the compiled
+program is written back now and then, and random programs that pass the engine's program
+check (any shapes within the capacity, any weight base: every such run must end) or fail it
+by one field. A missing reply word fails the test (cocotb ``with_timeout``), never hangs it.
+
 tb_args: ``config`` (dict), ``seed``, ``n`` (fuzzer commands), ``idle``, ``backpressure``,
 ``every`` (commands between full comparisons, default 50), ``flaw`` (None, or the name of a
-deliberate error of the reference, to show the checks bite: :data:`FLAWS`).
+deliberate error of the reference, to show the checks bite: :data:`FLAWS`), ``run_limit``
+(cycles a run may take; default :func:`max_run_cycles`, a generous bound for any program the
+core accepts) and ``slack`` (cycles a reply may take beyond that, default :data:`SLACK`).
 """
 
 from __future__ import annotations
@@ -45,6 +53,10 @@ FLAWS = {
     "accept_rejected_write": "a WRITE rejected with BAD_ADDRESS still writes its in-range words",
     "stale_error": "BAD_LENGTH does not set the sticky error register",
 }
+
+#: Cycles a reply header may take beyond a run (a few cycles plus back-pressure; the chance
+#: of 64 not-ready cycles in a row at back-pressure 0.3 is 1e-34).
+SLACK = 64
 
 #: Memories compared in a full readback, in this order.
 TRACKED = (Mem.WEIGHTS, Mem.THRESHOLDS, Mem.GAINS, Mem.FRAMES, Mem.PROGRAM, Mem.READOUT,
@@ -112,7 +124,7 @@ class CoreReference(ReferenceDecoder):
                    for n_in, n_out, g, hbase in layers[:K])
 
     def engine_n_classes(self) -> int:
-        T, K, layers = self.program_fields()
+        _, K, layers = self.program_fields()
         return layers[K - 1][1]
 
     # -- the decoder -----------------------------------------------------------------------
@@ -164,7 +176,7 @@ class ProgramMaker:
         """A random valid program with one field just out of its range."""
         r, mm = self.rng, self.mm
         words = self.random_ok()
-        T, K = words[0] & 0xFF, words[0] >> 8 & 0xFF
+        K = words[0] >> 8 & 0xFF
         l = r.randrange(K)
         w0, w1 = 1 + WORDS_PER_LAYER * l, 2 + WORDS_PER_LAYER * l
         n_out, g = words[w0] >> 16, words[w1] & 0xFFFF
@@ -197,11 +209,15 @@ class CoreFuzz:
     def __init__(self, tb: TB, ref: CoreReference, seed: int, max_run_cycles: int):
         self.tb, self.ref, self.seed = tb, ref, seed
         self.max_run_cycles = max_run_cycles
+        self.slack = SLACK
         self.history: deque = deque(maxlen=6)
         self.statuses: Counter = Counter()  # of the checked (fuzz and setup) commands
         self.kinds: Counter = Counter()
         self.commands = self.readback_commands = 0
         self.runs = self.infers = self.trains = 0
+        self.runs_other_program = 0  # runs of a program other than the config's compiled one
+        self.max_cycles = 0  # the longest run
+        self.compiled: list[int] = []
         self.readbacks: Counter = Counter()  # full comparisons by reason
         self.words_in = self.words_out = 0
 
@@ -212,24 +228,31 @@ class CoreFuzz:
         raise FuzzFailure(f"seed {self.seed}: {msg}\nlast commands:\n{hist}")
 
     # -- one command over the stream --------------------------------------------------------
-    async def transact(self, words: list[int], what: str, run: bool = False) -> list[int]:
-        """Send ``words``, return the whole reply (header first); a missing word fails."""
+    async def transact(self, words: list[int], what: str, want_head: int,
+                       run: bool = False) -> list[int]:
+        """Send ``words``, return the whole reply (header first). A word not taken, a missing
+        reply word or a header other than ``want_head`` fails (the data words of a wrong
+        header are not waited for)."""
         tb = self.tb
-        limit = 50 + 20 * len(words)
+        limit = self.slack + 20 * len(words)
         try:
             await with_timeout(tb.send(words), limit * CLOCK_NS, "ns")
         except SimTimeoutError:
             self.fail(f"{what}: the core did not take its {len(words)} words within "
                       f"{limit} cycles")
-        limit = 200 + (self.max_run_cycles if run else 0)
+        limit = self.slack + (self.max_run_cycles if run else 0)
         try:
             (head,) = await with_timeout(tb.receive(1), limit * CLOCK_NS, "ns")
         except SimTimeoutError:
             self.fail(f"{what}: no reply header within {limit} cycles")
         status, n = parse_reply_header(head)
+        if head != want_head:
+            ws, wn = parse_reply_header(want_head)
+            self.fail(f"{what}: reply header {head:#x} ({_name(status)}, {n} words), reference "
+                      f"{want_head:#x} ({_name(ws)}, {wn} words)")
         data = []
         if n:
-            limit = 200 + 20 * n
+            limit = self.slack + 20 * n
             try:
                 data = await with_timeout(tb.receive(n), limit * CLOCK_NS, "ns")
             except SimTimeoutError:
@@ -250,14 +273,9 @@ class CoreFuzz:
         what = f"command #{idx} ({kind}) {' '.join(f'{w:#x}' for w in words[:10])}"
         want = self.ref.execute(words)
         self.history.append((idx, kind, words, _name(want.status)))
-        got = await self.transact(words, what, run=op in (Op.INFER, Op.TRAIN))
+        got = await self.transact(words, what, want.reply[0], run=op in (Op.INFER, Op.TRAIN))
         status = parse_reply_header(got[0])[0]
         self.statuses[_name(status)] += 1
-        if got[0] != want.reply[0]:
-            gs, gn = parse_reply_header(got[0])
-            ws, wn = parse_reply_header(want.reply[0])
-            self.fail(f"{what}: reply header {got[0]:#x} ({_name(gs)}, {gn} words), reference "
-                      f"{want.reply[0]:#x} ({_name(ws)}, {wn} words)")
         for k, (w, g) in enumerate(zip(want.reply[1:], got[1:])):
             if w is not None and w != g:
                 self.fail(f"{what}: reply word {k} is {g:#x}, reference {w:#x}")
@@ -278,10 +296,8 @@ class CoreFuzz:
             words = [header(Op.READ, 2), mem << 24 | addr, n]
             want = self.ref.execute(words)
             self.readback_commands += 1
-            got = await self.transact(words, f"{what}: READ {_mem_name(mem)}[{addr}:{addr + n}]")
-            if got[0] != want.reply[0] or len(got) != n + 1:
-                self.fail(f"{what}: READ {_mem_name(mem)}[{addr}:{addr + n}] answered "
-                          f"{got[0]:#x} with {len(got) - 1} words, reference {want.reply[0]:#x}")
+            got = await self.transact(words, f"{what}: READ {_mem_name(mem)}[{addr}:{addr + n}]",
+                                      want.reply[0])
             out += got[1:]
         return out
 
@@ -306,7 +322,7 @@ class CoreFuzz:
         words = [header(Op.STATUS)]
         want = self.ref.execute(words)
         self.readback_commands += 1
-        got = await self.transact(words, f"{what}: STATUS")
+        got = await self.transact(words, f"{what}: STATUS", want.reply[0])
         if got != want.reply:
             self.fail(f"{what}: STATUS answered {[hex(w) for w in got]} (error, samples "
                       f"trained), reference {[hex(w) for w in want.reply]}")
@@ -318,6 +334,9 @@ class CoreFuzz:
         self.runs += 1
         self.trains += train
         self.infers += not train
+        prog = self.ref.mems[Mem.PROGRAM]
+        self.runs_other_program += prog[:len(self.compiled)] != self.compiled
+        self.max_cycles = max(self.max_cycles, cycles)
         resync = set(READ_ONLY) | (set(TRAINED) if train else set())
         await self.full_check("run", resync=resync, what=f"readback after {what}")
         total = self.ref.mems[Mem.CYCLES][0]
@@ -349,7 +368,9 @@ async def fuzz_core(dut):
                 labels=cfg.n_out, max_data=a.get("max_data", 24))
     rng = random.Random(seed * 7919 + 1)
     progs = ProgramMaker(cfg, rng)
-    fuzz = CoreFuzz(tb, ref, seed, max_run_cycles(cfg))
+    fuzz = CoreFuzz(tb, ref, seed, int(a.get("run_limit") or max_run_cycles(cfg)))
+    fuzz.compiled = progs.compiled
+    fuzz.slack = int(a.get("slack", SLACK))
 
     def write(mem, addr, words):
         return [header(Op.WRITE, 1 + len(words)), mem << 24 | addr] + list(words)
@@ -360,8 +381,9 @@ async def fuzz_core(dut):
     for mem in (Mem.WEIGHTS, Mem.THRESHOLDS, Mem.GAINS, Mem.FRAMES):
         await fuzz.command("setup", write(mem, 0, [rng.getrandbits(32)
                                                    for _ in range(ref.depths[mem])]))
+    n_th = ref.depths[Mem.THRESHOLDS]  # thresholds that let some neurons fire
     await fuzz.command("setup", write(Mem.THRESHOLDS, 0, [rng.randint(200, 2000)
-                                                          for _ in range(ref.depths[Mem.THRESHOLDS])]))
+                                                          for _ in range(n_th)]))
     await fuzz.command("train", [header(Op.TRAIN, 1), 0])
     await fuzz.command("infer", [header(Op.INFER)])
 
@@ -386,6 +408,7 @@ async def fuzz_core(dut):
                   f"{seconds:.1f} s")
     tb_report(commands=fuzz.commands, fuzz_commands=n, statuses=dict(fuzz.statuses),
               kinds=dict(fuzz.kinds), runs=fuzz.runs, infers=fuzz.infers, trains=fuzz.trains,
+              runs_other_program=fuzz.runs_other_program, max_run_cycles=fuzz.max_cycles,
               readbacks=sum(fuzz.readbacks.values()), readbacks_by_reason=dict(fuzz.readbacks),
               readback_commands=fuzz.readback_commands, words_in=fuzz.words_in,
               words_out=fuzz.words_out, sim_cycles=sim_cycles, seconds=seconds,

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+from _results import write_results  # bench/_results.py (scripts run from bench/)
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def run_point(args: tuple) -> dict:
@@ -67,12 +65,9 @@ def main() -> None:
               f"{100 * row['test_accuracy']:>9.2f}{100 * min(accs):>8.2f}{100 * max(accs):>8.2f}"
               f"{row['lif1_spike_rate']:>10.3f}")
     print(f"{len(rows)} trainings in {wall:.0f} s on {args.workers} workers")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "ablation.json"
-    path.write_text(json.dumps({"config": args.config, "epochs": args.epochs,
-                                "seeds": args.seeds, "summary": summary, "runs": rows,
-                                "seconds": wall}, indent=2) + "\n")
-    print(f"wrote {path}")
+    write_results("ablation", {"config": args.config, "epochs": args.epochs,
+                               "seeds": args.seeds, "summary": summary, "runs": rows,
+                               "seconds": wall})
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ is; writes bench/results/forward_cycles.json.
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
 
@@ -22,8 +20,8 @@ from golden.timing import infer_timing, input_event_counts
 from golden.train import TEST_STREAM, encode_split, train
 from rtl_gen.config import load_config
 from rtl_gen.memory_map import MemoryMap
+from _results import write_results  # bench/_results.py (scripts run from bench/)
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
@@ -67,10 +65,7 @@ def main() -> None:
            "test_accuracy": res.test_accuracy, "cycles_per_sample": cycles / n,
            "event_bound_per_sample": bound / n, "ratio": ratio, "layers": layers,
            "spike_rate": res.spike_rate}
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "forward_cycles.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path}")
+    write_results("forward_cycles", out)
 
 
 if __name__ == "__main__":

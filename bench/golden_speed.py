@@ -10,11 +10,9 @@ bench/results/golden_speed.json.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
 
@@ -23,8 +21,8 @@ from golden.data import load_dataset
 from golden.learner import lr_shifts
 from golden.train import TRAIN_STREAM, encode_split
 from rtl_gen.config import load_config
+from _results import write_results  # bench/_results.py (scripts run from bench/)
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def measure(cfg, model: str, frames, labels, repeats: int) -> list[float]:
@@ -74,10 +72,7 @@ def main() -> None:
            "float_samples_per_s_median": median["float"], "runs": runs,
            "fixed_over_float": ratio, "machine": platform.machine(),
            "torch": torch.__version__}
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "golden_speed.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path}")
+    write_results("golden_speed", out)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ of each schedule, the dual-parallel reduction ``1 - dual / serial`` and the spar
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 import numpy as np
 
@@ -25,8 +23,8 @@ from golden.timing import SCHEDULES, sample_counts, train_timing
 from golden.train import TRAIN_STREAM, encode_split, epoch_order, layer_names
 from rtl_gen.config import load_config
 from rtl_gen.memory_map import MemoryMap
+from _results import write_results  # bench/_results.py (scripts run from bench/)
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def measure(cfg, epochs: int) -> dict:
@@ -78,10 +76,7 @@ def main() -> None:
               f"{r['fwd_cycles']:>8.0f}{r['bwd_cycles']:>8.0f}{r['upd_cycles']:>8.0f}"
               f"{100 * r['dual_reduction']:>10.1f}%{100 * r['dual_ceiling']:>8.1f}%"
               f"{r['sparsity_speedup']:>10.2f}x  {rates}", flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "schedule.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path}")
+    write_results("schedule", out)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,11 @@ bench/results/sim_speed.json.
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
 from rtl_gen.config import load_config
 from sim.regress import build_core, run_core
+from _results import write_results  # bench/_results.py (scripts run from bench/)
 
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
@@ -47,10 +45,7 @@ def main() -> None:
         print(f"{key:<15} {r.samples} samples, {r.report['sim_cycles']} cycles "
               f"({r.run_cycles} in runs) in {secs:.2f} s: {rate:,.0f} cycles/s, "
               f"{r.samples / secs:.1f} samples/s ({r.records} records checked)")
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "sim_speed.json"
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path}")
+    write_results("sim_speed", out)
 
 
 if __name__ == "__main__":

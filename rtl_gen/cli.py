@@ -7,6 +7,7 @@ message names the field, the value and the allowed range, and nothing is written
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -209,7 +210,7 @@ def _train_rtl(cfg: Config, epochs: int, samples: int, every: int, n_test: int,
     click.echo(f"PASS: {rep['trained']} samples trained bit- and cycle-exact (parameters read "
                f"back every {every}), online accuracy {100 * rep['online_accuracy']:.2f}%")
     click.echo(f"  {rep['cycles_per_sample']:.0f} cycles per training sample, "
-               f"{rep['sim_cycles'] / rep['train_seconds']:.0f} simulated cycles/s, "
+               f"{rep['sim_cycles'] / rep['seconds']:.0f} simulated cycles/s, "
                f"{rep['train_seconds']:.1f} s")
     if rep["test_samples"]:
         click.echo(f"  test accuracy through the core {100 * rep['test_accuracy']:.2f}% on "
@@ -221,6 +222,140 @@ def _train_rtl(cfg: Config, epochs: int, samples: int, every: int, n_test: int,
         json_file.write_text(json.dumps({"config": cfg.name, "model": "rtl", **rep}, indent=2)
                              + "\n")
         click.echo(f"wrote {json_file}")
+
+
+@main.command("synth")
+@click.argument("config")
+@click.option("--target", type=click.Choice(["ice40-up5k", "ecp5-25k", "ecp5-85k"]),
+              default=None, help="FPGA part (default: the config's hardware.target)")
+@click.option("--board", type=click.Choice(["icebreaker", "ulx3s-25f", "ulx3s-85f"]),
+              default=None, help="also build a bitstream for this board (its part is the "
+              "target)")
+@click.option("--seed", type=click.IntRange(1, 10**6), default=1, show_default=True,
+              help="nextpnr placement seed")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="build folder (default build/synth/<config hash>-<target>)")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="write the result as JSON")
+def synth_cmd(config: str, target: str | None, board: str | None, seed: int,
+              out_dir: str | None, json_path: str | None) -> None:
+    """Synthesize CONFIG's core (behind its UART bridge) with yosys and nextpnr: area,
+    Fmax, and whether it fits; with --board, a bitstream."""
+    from .synth import TARGETS, SynthError, format_results, synthesize
+
+    cfg = _load(config)
+    _require_fixed(cfg)
+    json_file = _check_output(json_path, "--json")
+    if board:
+        from boards import BOARDS
+
+        btarget = BOARDS[board].target
+        if target and target != btarget:
+            click.echo(f"snngen: --target = {target!r}: allowed {btarget!r} with --board "
+                       f"{board}", err=True)
+            sys.exit(2)
+        target = btarget
+    target = target or cfg.hardware.target
+    if target not in TARGETS:
+        click.echo(f"snngen: hardware.target = {target!r}: allowed one of {', '.join(TARGETS)} "
+                   "(or pass --target)", err=True)
+        sys.exit(2)
+    click.echo(f"synthesizing {cfg.name} for {target} (yosys, then nextpnr at "
+               f"{cfg.hardware.clock_mhz:g} MHz) ...")
+    try:
+        res = synthesize(cfg, target, out_dir, seed=seed)
+    except SynthError as err:
+        click.echo(f"snngen: {err}", err=True)
+        sys.exit(1)
+    click.echo(format_results([res]))
+    if res.critical_path:
+        click.echo("critical path: " + " -> ".join(res.critical_path))
+    click.echo(f"yosys {res.yosys_seconds:.0f} s, nextpnr {res.pnr_seconds:.0f} s; files in "
+               f"{res.out_dir}")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(res.as_dict(), indent=2) + "\n")
+        click.echo(f"wrote {json_file}")
+    if not res.fits:
+        sys.exit(1)
+    if board:
+        from boards import build_bitstream
+
+        clock = cfg.hardware.clock_mhz
+        if not res.timing_met:  # run the board where it closes timing, with a margin
+            clock = math.floor(0.9 * res.fmax_mhz)
+            click.echo(f"the config's {cfg.hardware.clock_mhz:g} MHz is not met: building the "
+                       f"bitstream for {clock} MHz (0.9 x Fmax)")
+        try:
+            path = build_bitstream(cfg, board, Path(res.out_dir) / board, clock_mhz=clock)
+        except SynthError as err:
+            click.echo(f"snngen: {err}", err=True)
+            sys.exit(1)
+        click.echo(f"bitstream {path}")
+
+
+@main.command("board")
+@click.argument("config")
+@click.option("--port", required=True, help="serial port of the board (e.g. /dev/ttyUSB1), "
+              "or a pyserial URL")
+@click.option("--baud", type=click.IntRange(300, 12_000_000), default=115200,
+              show_default=True, help="the bitstream's UART speed")
+@click.option("--samples", type=click.IntRange(0, 10**7), default=100, show_default=True,
+              help="train the first N samples (0: whole epochs)")
+@click.option("--epochs", type=click.IntRange(1, 1000), default=1, show_default=True)
+@click.option("--readback-every", type=click.IntRange(1, 10**7), default=100,
+              show_default=True, help="read every parameter back after every N-th sample")
+@click.option("--test", "n_test", type=click.IntRange(-1, 10**7), default=0,
+              help="then infer N test samples on the board (-1: all)")
+@click.option("--timeout", type=click.FloatRange(0.01, 3600), default=2.0, show_default=True,
+              help="seconds of silence before a reply counts as lost")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None)
+def board_cmd(config, port, baud, samples, epochs, readback_every, n_test, timeout,
+              json_path) -> None:
+    """Train CONFIG's core on a board over its serial port (a bitstream from ``snngen synth
+    --board``), every sample checked against the fixed golden model."""
+    import serial
+
+    from sim.scoreboard import Mismatch
+    from sim.session import digits_session
+
+    from .driver import drive
+    from .protocol import MalformedReply, ProtocolError
+    from .serial_host import open_host
+
+    cfg = _load(config)
+    _require_fixed(cfg)
+    json_file = _check_output(json_path, "--json")
+    try:
+        host = open_host(port, baud, timeout)
+    except (serial.SerialException, OSError) as err:
+        click.echo(f"snngen: --port = {port!r}: cannot open it ({err})", err=True)
+        sys.exit(2)
+    try:
+        host.nop()
+        rep = drive(digits_session(cfg, epochs=epochs, samples=samples,
+                                   readback_every=readback_every, n_test=n_test,
+                                   log=click.echo), host.execute)
+    except (Mismatch, AssertionError) as err:
+        click.echo(f"FAIL: the board differs from the golden model: {err}", err=True)
+        sys.exit(1)
+    except (TimeoutError, serial.SerialException) as err:
+        click.echo(f"snngen: the board does not answer on {port}: {err}", err=True)
+        sys.exit(1)
+    except (ProtocolError, MalformedReply) as err:
+        click.echo(f"snngen: the device on {port} does not speak the core's protocol (is the "
+                   f"bitstream for {cfg.name} loaded, at {baud} baud?): {err}", err=True)
+        sys.exit(1)
+    click.echo(f"PASS: {rep['trained']} samples trained on the board bit- and cycle-exact, "
+               f"online accuracy {100 * rep['online_accuracy']:.2f}%, "
+               f"{rep['cycles_per_sample']:.0f} cycles per sample, {rep['train_seconds']:.1f} s")
+    if rep["test_samples"]:
+        click.echo(f"  test accuracy on the board {100 * rep['test_accuracy']:.2f}% "
+                   f"(golden {100 * rep['golden_test_accuracy']:.2f}%)")
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps({"config": cfg.name, "port": port, **rep}, indent=2)
+                             + "\n")
 
 
 if __name__ == "__main__":

@@ -136,13 +136,15 @@ class TrainingEngine(wiring.Component):
         groups_a = Array(w[1][0:16] for w in lw)
         hbase_a = Array(w[1][16:32] for w in lw)
         wbase_a = Array(w[2][0:24] for w in lw)
-        recip_a = Array(w[3] for w in lw)
+        recip_a = Array(w[3][:f.recip_bits + 1] for w in lw)  # prog_ok: <= 2**recip_bits
         ok = (p_T >= 1) & (p_T <= TM) & (p_K >= 2) & (p_K <= KM)
         for l, w in enumerate(lw):
             n_in, n_out, g = w[0][0:16], w[0][16:32], w[1][0:16]
+            # recip <= 2**recip_bits (it is round(2**recip_bits / n_in)) bounds the row mean
             layer_ok = ((n_in >= 1) & (n_in <= mm.max_width) & (n_out >= 1)
                         & (n_out <= mm.max_width) & (g >= 1) & (g <= CG)
-                        & (g * L >= n_out) & (w[1][16:32] + g <= NR))
+                        & (g * L >= n_out) & (w[1][16:32] + g <= NR)
+                        & (w[3] <= (1 << f.recip_bits)))
             ok &= (l >= p_K) | layer_ok
         m.d.comb += [self.prog_ok.eq(ok), self.n_classes.eq(n_out_a[p_K - 1])]
 
@@ -167,7 +169,9 @@ class TrainingEngine(wiring.Component):
         (cmem,) = mems("cmem", 1, shape=unsigned(16), depth=KM * TM)
 
         w_ra = [x.read_port() for x in wmem]  # forward
-        w_rb = [x.read_port() for x in wmem]  # backward pass, update, host
+        # backward pass, update, host: a second port only where forward and backward overlap
+        # (a block RAM has one read port: yosys copies the memory for each further one)
+        w_rb = [x.read_port() for x in wmem] if hw.schedule == "dual" else w_ra
         w_w = [x.write_port() for x in wmem]  # update, host
         a_w = [x.write_port() for x in amem]
         a_r = [x.read_port(transparent_for=(wp,)) for x, wp in zip(amem, a_w)]
@@ -188,9 +192,16 @@ class TrainingEngine(wiring.Component):
         f_r, f_w = fmem.read_port(), fmem.write_port(granularity=32)
         c_r, c_w = cmem.read_port(), cmem.write_port()
 
-        # spike history: the input vector of weight layer l at step t
-        shist = [[Signal(SW, name=f"shist{l}_{t}") for t in range(TM)] for l in range(KM)]
-        shist_a = Array(Array(row) for row in shist)
+        # spike history, read by the update (one input j, every step t, a cycle): the input
+        # layer's in registers (it arrives as whole vectors), the LIF layers' spikes in memories
+        # banked like the neurons (bank j % L, row (l - 1) * CG + j // L, bit t; the forward
+        # engine writes one group of one step a cycle)
+        hist0 = [Signal(SW, name=f"hist0_{t}") for t in range(TM)]
+        hist0_a = Array(hist0)
+        hmems = mems("shist", L, shape=unsigned(TM), depth=max((KM - 1) * CG, 1))
+        hist_r = [x.read_port(transparent_for=()) for x in hmems]
+        hist_w = [x.write_port(granularity=1) for x in hmems]
+        nvec = Signal(SW)  # the spikes of the layer fired last: the next layer's input vector
         touched = [Signal(CG, name=f"touched{l}") for l in range(KM)]
         touched_a = Array(touched)
 
@@ -296,10 +307,9 @@ class TrainingEngine(wiring.Component):
             with m.State("START"):
                 m.d.comb += f_busy.eq(1)
                 vec = Signal(SW)
-                m.d.comb += vec.eq(Mux(fl == 0, f_r.data[:min(SW, 32 * FW)],
-                                       shist_a[fl][ft]) & in_mask)
+                m.d.comb += vec.eq(Mux(fl == 0, f_r.data[:min(SW, 32 * FW)], nvec) & in_mask)
                 with m.If(fl == 0):
-                    m.d.sync += shist_a[0][ft].eq(vec)
+                    m.d.sync += hist0_a[ft].eq(vec)
                 m.d.comb += [f_queue.load.eq(1),
                              f_queue.vector.eq(in_mask if dense else vec)]
                 m.d.sync += [f_vec.eq(vec), f_vth.eq(th_ra.data), f_gain.eq(g_ra.data),
@@ -370,7 +380,11 @@ class TrainingEngine(wiring.Component):
                 self.obs.value[k].eq(Mux(f_is_out, lif.readout, lif.surrogate)),
             ]
         with m.If(fire_issue & ~f_is_out):
-            m.d.sync += shist_a[fl + 1][ft].word_select(fire_q, L).eq(spikes)
+            m.d.sync += nvec.word_select(fire_q, L).eq(spikes)
+        for k in range(L):
+            m.d.comb += [hist_w[k].addr.eq(fl * CG + fire_q),
+                         hist_w[k].data.eq(spikes[k].replicate(TM)),
+                         hist_w[k].en.eq(Mux(fire_issue & ~f_is_out, Const(1, TM) << ft, 0))]
         m.d.comb += [
             self.obs_valid.eq(fire_issue), self.obs.cycle.eq(cyc["total"]), self.obs.t.eq(ft),
             self.obs.layer.eq(fl), self.obs.group.eq(fire_q), self.obs.spike.eq(spikes),
@@ -536,8 +550,12 @@ class TrainingEngine(wiring.Component):
         m.submodules.u_queue = u_queue = EventQueue(CG)
         u_first, u_issue = Signal(), Signal()
         u_da = [[Signal(v, name=f"uda{k}_{t}") for t in range(TM)] for k in range(L)]
-        u_m = [Signal(signed(rsb + 33), name=f"um{k}") for k in range(L)]
-        u_sbits = Signal(TM)
+        # |mean| = |rshr(rs * recip, recip_bits)| <= |rs| + 1 as recip <= 2**recip_bits
+        u_m = [Signal(signed(rsb + 1), name=f"um{k}") for k in range(L)]
+        u_sbits = Signal(TM)  # the input layer's spikes of row uj (registered)
+        uj_bank, uj_row = Signal(range(max(L, 2))), Signal(range(max(CG, 2)))  # uj % L, uj // L
+        u_bank = Signal.like(uj_bank)  # uj_bank of the row in its data cycle (u_issue)
+        u_l0 = Signal()  # that row belongs to the input layer
         m.d.sync += u_issue.eq(0)
         sh_w = Signal(7)  # the host keeps lr_w >= w_frac - v_frac
         m.d.comb += sh_w.eq(self.lr_w + vf - wf)
@@ -560,7 +578,8 @@ class TrainingEngine(wiring.Component):
                     q_new = u_queue.o.payload.index
                     m.d.comb += u_queue.o.ready.eq(1)
                     m.d.comb += u_d_addr.eq(hbase_a[ul] + q_new)
-                    m.d.sync += [uq.eq(q_new), uj.eq(0), u_first.eq(1)]
+                    m.d.sync += [uq.eq(q_new), uj.eq(0), uj_bank.eq(0), uj_row.eq(0),
+                                 u_first.eq(1)]
                     m.next = "UROW"
                 with m.Elif(ul == p_K - 1):
                     m.d.comb += u_done.eq(1)
@@ -570,9 +589,10 @@ class TrainingEngine(wiring.Component):
                     m.next = "USTART"
             with m.State("UROW"):
                 m.d.comb += [u_busy.eq(1), u_w_addr.eq(wbase_a[ul] + uj * groups_a[ul] + uq)]
-                m.d.sync += [u_first.eq(0), u_issue.eq(1),
-                             u_sbits.eq(Cat(shist_a[ul][t].bit_select(uj, 1)
-                                            for t in range(TM)) & t_mask)]
+                m.d.sync += [u_first.eq(0), u_issue.eq(1), u_bank.eq(uj_bank), u_l0.eq(ul == 0),
+                             u_sbits.eq(Cat(hist0_a[t].bit_select(uj, 1) for t in range(TM)))]
+                for k in range(L):
+                    m.d.comb += hist_r[k].addr.eq((ul - 1) * CG + uj_row)
                 with m.If(u_first):
                     for k in range(L):
                         m.d.sync += [u_da[k][t].eq(d_r[k].data.word_select(t, vb).as_signed())
@@ -587,13 +607,22 @@ class TrainingEngine(wiring.Component):
                     m.next = "UNEXT"
                 with m.Else():
                     m.d.sync += uj.eq(uj + 1)
+                    with m.If(uj_bank == L - 1):
+                        m.d.sync += [uj_bank.eq(0), uj_row.eq(uj_row + 1)]
+                    with m.Else():
+                        m.d.sync += uj_bank.eq(uj_bank + 1)
+        # the row's spikes at every step, in its data cycle
+        sbits = Signal(TM)
+        m.d.comb += sbits.eq(Mux(u_l0, u_sbits,
+                                 Cat(Array(r.data[t] for r in hist_r)[u_bank] for t in range(TM)))
+                             & t_mask)
         u_w_addr_d = Signal.like(u_w_addr)
         m.d.sync += u_w_addr_d.eq(u_w_addr)
         with m.If(u_busy):
             for k in range(L):
                 m.d.comb += [d_r[k].addr.eq(u_d_addr), r_r[k].addr.eq(u_d_addr)]
         for k in range(L):
-            grad = _tree_sum(Mux(u_sbits[t], u_da[k][t], 0) for t in range(TM))
+            grad = _tree_sum(Mux(sbits[t], u_da[k][t], 0) for t in range(TM))
             step = rshr_var(grad - u_m[k], sh_w)
             with m.If(u_busy):
                 m.d.comb += w_rb[k].addr.eq(u_w_addr)
@@ -632,7 +661,7 @@ class TrainingEngine(wiring.Component):
         m.d.comb += [raddr.eq(Mux(self.mem_re, addr, rd_addr)), rrow.eq(raddr // L),
                      host_w_row.eq(rrow), host_o_addr.eq(rrow), host_param.eq(raddr),
                      host_f_addr.eq(raddr // FW), host_c_addr.eq(raddr)]
-        with m.If(~u_busy & ~b_busy):
+        with m.If(~u_busy & ~b_busy & ~f_busy):
             for k in range(L):
                 m.d.comb += w_rb[k].addr.eq(host_w_row)
         sext = lambda x: x.as_signed()  # noqa: E731 - sign-extend into the 32-bit word

@@ -21,7 +21,8 @@ from typing import Any, Callable, Protocol, Sequence
 
 __all__ = ["Op", "Err", "Mem", "READ_WRITE", "READ_ONLY", "MASK32", "COUNT_LIMIT",
            "header", "parse_header", "reply_header", "parse_reply_header", "to_signed32",
-           "ProtocolError", "MalformedReply", "Command", "Host", "SyncHost", "Transport"]
+           "ProtocolError", "MalformedReply", "Command", "Host", "SyncHost", "Transport",
+           "words_to_bytes", "bytes_to_words"]
 
 MASK32 = 0xFFFFFFFF
 #: Counts (payload words, reply data words) are 24-bit fields: at most ``COUNT_LIMIT - 1``.
@@ -282,3 +283,24 @@ class SyncHost:
 
     def clear_error(self) -> None:
         return self.execute(self.host.clear_error())
+
+
+# --------------------------------------------------------------------------- #
+# Serial link byte order (rtl_gen/serial_core.py, rtl_gen/serial_host.py)
+# --------------------------------------------------------------------------- #
+
+def words_to_bytes(words: Sequence[int]) -> bytes:
+    """32-bit words as the serial link sends them: 4 bytes each, little-endian (byte 0 is
+    bits 7..0). Words are masked to 32 bits, so signed values are accepted."""
+    return b"".join((int(w) & MASK32).to_bytes(4, "little") for w in words)
+
+
+def bytes_to_words(data: bytes | bytearray | Sequence[int]) -> list[int]:
+    """The words of ``data`` (4 bytes each, little-endian; see :func:`words_to_bytes`).
+
+    Raises ValueError when ``len(data)`` is not a multiple of 4."""
+    data = bytes(data)
+    if len(data) % 4:
+        raise ValueError(f"{len(data)} bytes is not a whole number of 32-bit words "
+                         f"({len(data) % 4} bytes left over)")
+    return [int.from_bytes(data[k:k + 4], "little") for k in range(0, len(data), 4)]

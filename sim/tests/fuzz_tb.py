@@ -95,6 +95,7 @@ class CoreReference(ReferenceDecoder):
         self.lanes, self.max_width, self.cap_groups = mm.lanes, mm.max_width, mm.cap_groups
         self.max_layers, self.max_timesteps = mm.max_layers, mm.max_timesteps
         self.neuron_rows = mm.neuron_capacity
+        self.recip_bits = cfg.fixed.recip_bits
         if flaw is not None and flaw not in FLAWS:
             raise ValueError(f"flaw must be one of {sorted(FLAWS)}, not {flaw!r}")
         self.flaw = flaw
@@ -111,7 +112,9 @@ class CoreReference(ReferenceDecoder):
         layers = []
         for l in range(self.max_layers):
             w0, w1 = p[1 + WORDS_PER_LAYER * l], p[2 + WORDS_PER_LAYER * l]
-            layers.append((w0 & 0xFFFF, w0 >> 16, w1 & 0xFFFF, w1 >> 16))  # n_in n_out g hbase
+            w3 = p[4 + WORDS_PER_LAYER * l]
+            # n_in n_out g hbase recip
+            layers.append((w0 & 0xFFFF, w0 >> 16, w1 & 0xFFFF, w1 >> 16, w3))
         return T, K, layers
 
     def engine_prog_ok(self) -> bool:
@@ -121,7 +124,8 @@ class CoreReference(ReferenceDecoder):
         mw, cg = self.max_width, self.cap_groups
         return all(1 <= n_in <= mw and 1 <= n_out <= mw and 1 <= g <= cg
                    and g * self.lanes >= n_out and hbase + g <= self.neuron_rows
-                   for n_in, n_out, g, hbase in layers[:K])
+                   and recip <= 1 << self.recip_bits
+                   for n_in, n_out, g, hbase, recip in layers[:K])
 
     def engine_n_classes(self) -> int:
         _, K, layers = self.program_fields()
@@ -155,6 +159,7 @@ class ProgramMaker:
         self.mm, self.rng = MemoryMap.of(cfg), rng
         self.depth = host_depths(cfg)[Mem.PROGRAM]
         self.compiled = compile_network(cfg).words()
+        self.recip_bits = cfg.fixed.recip_bits
 
     def _pad(self, words):
         return words + [self.rng.getrandbits(32) for _ in range(self.depth - len(words))]
@@ -169,7 +174,7 @@ class ProgramMaker:
             hbase = r.randint(0, mm.neuron_capacity - g)
             wbase = r.choice([0, r.randrange(mm.weight_capacity), r.getrandbits(24)])
             words += [n_in | n_out << 16, g | hbase << 16, wbase | r.getrandbits(8) << 24,
-                      r.getrandbits(32)]
+                      r.randint(0, 1 << self.recip_bits)]
         return self._pad(words)
 
     def near_miss(self) -> list[int]:
@@ -181,7 +186,7 @@ class ProgramMaker:
         w0, w1 = 1 + WORDS_PER_LAYER * l, 2 + WORDS_PER_LAYER * l
         n_out, g = words[w0] >> 16, words[w1] & 0xFFFF
         what = r.choice(["T0", "T", "K1", "K", "n_in0", "n_in", "n_out0", "n_out", "g0", "g",
-                         "g_small", "hbase"])
+                         "g_small", "hbase", "recip"])
         if what in ("T0", "T"):
             words[0] = words[0] & ~0xFF | (0 if what == "T0" else mm.max_timesteps + 1)
         elif what in ("K1", "K"):
@@ -192,6 +197,8 @@ class ProgramMaker:
             words[w0] = words[w0] & 0xFFFF | (0 if what == "n_out0" else mm.max_width + 1) << 16
         elif what in ("g0", "g"):
             words[w1] = words[w1] & ~0xFFFF | (0 if what == "g0" else mm.cap_groups + 1)
+        elif what == "recip":
+            words[4 + WORDS_PER_LAYER * l] = (1 << self.recip_bits) + 1
         elif what == "g_small" and n_out > mm.lanes:
             words[w1] = words[w1] & ~0xFFFF | (-(-n_out // mm.lanes) - 1)
         else:  # hbase + g one past the neuron rows

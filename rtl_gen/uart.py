@@ -1,0 +1,193 @@
+"""UART receiver and transmitter, 8N1, LSB first, a fixed number of clock cycles per bit."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Signal
+from amaranth.lib import stream, wiring
+from amaranth.lib.cdc import FFSynchronizer
+from amaranth.lib.wiring import In, Out
+
+__all__ = ["UartRx", "UartTx", "divisor_for", "check_divisor", "MIN_DIVISOR",
+           "MAX_BAUD_ERROR"]
+
+#: Fewest clock cycles per bit: the receiver samples at ``divisor // 2`` and needs a few
+#: cycles of slack for its synchronizer around the bit edges.
+MIN_DIVISOR = 4
+#: Largest relative baud-rate error :func:`divisor_for` accepts (8N1 tolerates about 5 %
+#: between both ends; each end takes half of it).
+MAX_BAUD_ERROR = 0.02
+
+
+def check_divisor(divisor) -> int:
+    """``divisor`` if it is a valid number of clock cycles per bit, else ValueError."""
+    if isinstance(divisor, bool) or not isinstance(divisor, int) or divisor < MIN_DIVISOR:
+        raise ValueError(f"divisor (clock cycles per bit) must be an integer >= {MIN_DIVISOR}, "
+                         f"not {divisor!r}")
+    return divisor
+
+
+def divisor_for(clk_hz: float, baud: float) -> int:
+    """Clock cycles per bit for ``baud`` at ``clk_hz``: ``round(clk_hz / baud)``.
+
+    Raises ValueError when the divisor is below :data:`MIN_DIVISOR` or the baud rate it gives,
+    ``clk_hz / divisor``, is off by more than :data:`MAX_BAUD_ERROR` (2 %).
+    """
+    if not clk_hz > 0 or not baud > 0:
+        raise ValueError(f"clock ({clk_hz!r} Hz) and baud rate ({baud!r}) must be positive")
+    divisor = round(clk_hz / baud)
+    if divisor < MIN_DIVISOR:
+        raise ValueError(f"{baud} baud at {clk_hz} Hz needs {clk_hz / baud:.2f} cycles per bit; "
+                         f"the UART needs at least {MIN_DIVISOR}")
+    error = abs(clk_hz / divisor - baud) / baud
+    if error > MAX_BAUD_ERROR:
+        raise ValueError(f"{baud} baud at {clk_hz} Hz: the nearest divisor {divisor} gives "
+                         f"{clk_hz / divisor:.1f} baud, {100 * error:.2f} % off (at most "
+                         f"{100 * MAX_BAUD_ERROR:g} %)")
+    return divisor
+
+
+class UartRx(wiring.Component):
+    """UART receiver, 8N1, LSB first.
+
+    Parameters
+    ----------
+    divisor : int
+        Clock cycles per bit, at least 4.
+
+    Members
+    -------
+    rx : In(1)
+        The line (idle high), from the pin: synchronized by two flip-flops.
+    o : Out(stream.Signature(8))
+        Received bytes. A byte is offered until taken; a wire cannot be paused, so there is
+        no back-pressure beyond that one byte.
+    overrun : Out(1)
+        Sticky: a byte was complete while the previous one was still not taken (the new
+        byte is dropped, the old one stays offered).
+    frame_error : Out(1)
+        Sticky: a stop bit was low (the byte is dropped and the receiver waits for the line
+        to go high before looking for the next start bit).
+
+    Cycle behaviour: the cycle the synchronized line is first seen low starts a frame; the
+    line is sampled ``divisor // 2`` cycles later (mid start bit: still low, else it was a
+    glitch and the receiver goes back to idle) and then every ``divisor`` cycles: 8 data bits,
+    then the stop bit. A good byte is offered (``o.valid``) from the cycle after the stop-bit
+    sample, 3 + ``divisor // 2`` + 9 ``divisor`` cycles after the line fell; the receiver is
+    idle again in that same cycle, half a bit before the stop bit ends, so back-to-back frames
+    at a slightly faster sender are received too.
+    """
+
+    def __init__(self, divisor: int):
+        try:
+            self.divisor = check_divisor(divisor)
+        except ValueError:
+            self._MustUse__silence = True  # a rejected component is not an unused one
+            raise
+        super().__init__({
+            "rx": In(1, init=1),
+            "o": Out(stream.Signature(8)),
+            "overrun": Out(1),
+            "frame_error": Out(1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        d = self.divisor
+        line = Signal(init=1)
+        m.submodules.sync_rx = FFSynchronizer(self.rx, line, init=1, stages=2)
+        count = Signal(range(d))
+        bit = Signal(range(8))
+        shreg = Signal(8)
+        tick = count == 0
+
+        with m.If(~tick):
+            m.d.sync += count.eq(count - 1)
+        with m.If(self.o.valid & self.o.ready):
+            m.d.sync += self.o.valid.eq(0)
+
+        with m.FSM():
+            with m.State("IDLE"):
+                with m.If(~line):
+                    m.d.sync += count.eq(d // 2 - 1)
+                    m.next = "START"
+            with m.State("START"):
+                with m.If(tick):
+                    with m.If(line):
+                        m.next = "IDLE"  # high at mid start bit: a glitch
+                    with m.Else():
+                        m.d.sync += [count.eq(d - 1), bit.eq(0)]
+                        m.next = "DATA"
+            with m.State("DATA"):
+                with m.If(tick):
+                    m.d.sync += [count.eq(d - 1), shreg.eq(Cat(shreg[1:], line)),
+                                 bit.eq(bit + 1)]
+                    with m.If(bit == 7):
+                        m.next = "STOP"
+            with m.State("STOP"):
+                with m.If(tick):
+                    with m.If(~line):
+                        m.d.sync += self.frame_error.eq(1)
+                        m.next = "BREAK"
+                    with m.Else():
+                        with m.If(self.o.valid & ~self.o.ready):
+                            m.d.sync += self.overrun.eq(1)
+                        with m.Else():
+                            m.d.sync += [self.o.payload.eq(shreg), self.o.valid.eq(1)]
+                        m.next = "IDLE"
+            with m.State("BREAK"):
+                with m.If(line):
+                    m.next = "IDLE"
+        return m
+
+
+class UartTx(wiring.Component):
+    """UART transmitter, 8N1, LSB first.
+
+    Parameters
+    ----------
+    divisor : int
+        Clock cycles per bit, at least 4.
+
+    Members
+    -------
+    i : In(stream.Signature(8))
+        Bytes to send.
+    tx : Out(1)
+        The line, registered; high when idle.
+
+    Cycle behaviour: a byte taken in cycle ``c`` drives the start bit from cycle ``c + 1``,
+    then the 8 data bits and the stop bit, each ``divisor`` cycles. ``i.ready`` is high while
+    idle and in the last cycle of a stop bit, so bytes offered back to back go out at full
+    rate: one frame every ``10 * divisor`` cycles, no idle time between frames.
+    """
+
+    def __init__(self, divisor: int):
+        try:
+            self.divisor = check_divisor(divisor)
+        except ValueError:
+            self._MustUse__silence = True
+            raise
+        super().__init__({
+            "i": In(stream.Signature(8)),
+            "tx": Out(1, init=1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        d = self.divisor
+        count = Signal(range(d))
+        left = Signal(range(11))  # bits of the frame not yet finished, the current one included
+        shreg = Signal(9)  # the bits after the current one: data bits LSB first, then stop
+        tick = count == 0
+        m.d.comb += self.i.ready.eq((left == 0) | ((left == 1) & tick))
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += [self.tx.eq(0), shreg.eq(Cat(self.i.payload, 1)), left.eq(10),
+                         count.eq(d - 1)]
+        with m.Elif(left != 0):
+            with m.If(tick):
+                # after the stop bit shreg holds only ones: the line returns to idle
+                m.d.sync += [self.tx.eq(shreg[0]), shreg.eq(Cat(shreg[1:], 1)),
+                             left.eq(left - 1), count.eq(d - 1)]
+            with m.Else():
+                m.d.sync += count.eq(count - 1)
+        return m

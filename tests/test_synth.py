@@ -1,0 +1,124 @@
+"""Synthesis flow (rtl_gen/synth.py), the PLL settings and board builds (boards/).
+
+The fast tests check the fit report, the tables and the PLL arithmetic; one default-tier test
+runs yosys on a core that cannot fit the UP5K and checks the CLI's message; the slow tier
+places and routes a core and builds bitstreams."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from boards import BOARDS, build_bitstream
+from boards.pll import ecp5_pll, ice40_pll
+from rtl_gen.cli import main
+from rtl_gen.config import load_config
+from rtl_gen.synth import (RESOURCES, TARGETS, SynthResult, fit_problems, format_results,
+                           synthesize, yosys_resources)
+
+
+def test_targets_cover_the_config_choices():
+    from rtl_gen.config import Hardware
+
+    allowed = Hardware.model_fields["target"].annotation.__args__
+    assert set(TARGETS) == set(allowed) - {"sim"}
+    for t in TARGETS.values():
+        assert set(t.capacity) == set(RESOURCES) == set(t.yosys_cells)
+    for b in BOARDS.values():
+        assert b.target in TARGETS
+
+
+def test_yosys_estimate_and_overflow_message():
+    tgt = TARGETS["ice40-up5k"]
+    stat = {"design": {"num_cells_by_type": {"SB_LUT4": 6000, "SB_DFF": 100, "SB_DFFE": 20,
+                                             "SB_CARRY": 50, "SB_RAM40_4K": 30,
+                                             "SB_MAC16": 10}}}
+    used = yosys_resources(stat, tgt)
+    assert used == {"logic_cells": 6000, "ffs": 120, "brams": 30, "sprams": 0, "dsps": 10}
+    probs = fit_problems(used, tgt)
+    assert len(probs) == 2  # block RAMs exactly full is a fit
+    assert probs[0] == ("logic cells: 6000 used, 5280 available on iCE40UP5K SG48 "
+                        "(over by 720; 114 % of the part)")
+    assert probs[1].startswith("DSPs: 10 used, 8 available") and "over by 2" in probs[1]
+    ecp5 = TARGETS["ecp5-25k"]
+    used = yosys_resources({"design": {"num_cells_by_type": {"LUT4": 100, "CCU2C": 10,
+                                                             "DP16KD": 3}}}, ecp5)
+    assert used["logic_cells"] == 120 and used["brams"] == 3 and not fit_problems(used, ecp5)
+
+
+def test_result_table_and_json():
+    r = SynthResult("up5k", "ice40-up5k", True, True, 40.0, fmax_mhz=37.5, logic_cells=5000,
+                    ffs=2000, brams=20, dsps=8, capacity=dict(TARGETS["ice40-up5k"].capacity))
+    assert not r.timing_met
+    text = format_results([r])
+    assert "5000/5280" in text and "37.5" in text and "below the config's clock 40" in text
+    d = json.loads(json.dumps(r.as_dict()))
+    assert d["timing_met"] is False and d["fits"] is True
+
+
+@pytest.mark.parametrize("fin,want", [(12, 40), (12, 24), (12, 48), (12, 100)])
+def test_ice40_pll_settings(fin, want):
+    s = ice40_pll(fin, want)
+    p = s.params
+    fpfd = fin / (p["DIVR"] + 1)
+    assert 10 <= fpfd <= 133 and 533 <= s.fvco <= 1066
+    assert s.fvco == pytest.approx(fpfd * (p["DIVF"] + 1))
+    assert s.fout == pytest.approx(s.fvco / 2 ** p["DIVQ"])
+    assert s.fout <= want and s.fout >= 0.98 * want
+
+
+@pytest.mark.parametrize("fin,want", [(25, 100), (25, 50), (25, 37.5), (25, 90)])
+def test_ecp5_pll_settings(fin, want):
+    s = ecp5_pll(fin, want)
+    p = s.params
+    assert s.fout == pytest.approx(fin / p["CLKI_DIV"] * p["CLKFB_DIV"])
+    assert 400 <= s.fvco <= 800 and s.fvco == pytest.approx(s.fout * p["CLKOP_DIV"])
+    assert s.fout <= want and s.fout >= 0.98 * want
+
+
+def test_pll_out_of_range():
+    with pytest.raises(ValueError, match="allowed 16 to 275 MHz"):
+        ice40_pll(12, 400)
+    with pytest.raises(ValueError, match="allowed 3.125 to 400 MHz"):
+        ecp5_pll(25, 1000)
+
+
+def test_synth_cli_rejects_bad_arguments(tmp_path):
+    r = CliRunner().invoke(main, ["synth", "default"])  # target "sim": nothing to place
+    assert r.exit_code == 2 and "hardware.target = 'sim'" in r.output
+    r = CliRunner().invoke(main, ["synth", "up5k", "--board", "ulx3s-85f", "--target",
+                                  "ice40-up5k"])
+    assert r.exit_code == 2 and "allowed 'ecp5-85k' with --board ulx3s-85f" in r.output
+    assert not list(tmp_path.iterdir())
+
+
+def test_synth_cli_reports_what_overflows(tmp_path):
+    """A core too big for the UP5K: yosys runs, nextpnr does not, and the message names
+    every resource that overflows with by how much (exit 1)."""
+    out = tmp_path / "s.json"
+    r = CliRunner().invoke(main, ["synth", "tiny", "--target", "ice40-up5k", "-o",
+                                  str(tmp_path / "build"), "--json", str(out)])
+    assert r.exit_code == 1, r.output
+    assert "tiny on ice40-up5k does not fit: logic cells:" in r.output
+    assert "available on iCE40UP5K SG48 (over by" in r.output
+    d = json.loads(out.read_text())
+    assert d["fits"] is False and d["placed"] is False and d["logic_cells"] > 5280
+    assert d["problems"] and d["fmax_mhz"] is None
+
+
+@pytest.mark.slow
+def test_place_and_route_ecp5(tmp_path):
+    """The tiny core behind its UART on the ECP5-25k: placed, routed, an Fmax."""
+    r = synthesize(load_config("tiny"), "ecp5-25k", tmp_path)
+    assert r.fits and r.placed and r.fmax_mhz and r.fmax_mhz > 5
+    assert 0 < r.logic_cells <= r.capacity["logic_cells"] and r.dsps > 0 and r.brams > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board,config", [("ulx3s-85f", "ecp5")])
+def test_bitstream(tmp_path, board, config):
+    cfg = load_config(config)
+    path = build_bitstream(cfg, board, tmp_path)
+    assert path.exists() and path.stat().st_size > 100_000

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+from pathlib import Path
 
 import torch
 
@@ -30,6 +31,7 @@ from _results import write_results  # bench/_results.py (scripts run from bench/
 from golden_speed import measure as cpu_rates
 
 DEFAULT = ["up5k:ice40-up5k", "ecp5:ecp5-85k"]
+BUILD = Path(__file__).resolve().parent.parent / "build" / "synth"
 
 
 def cycles_per_sample(cfg, frames, labels) -> dict[str, float]:
@@ -60,7 +62,7 @@ def main() -> None:
         frames = encode_split(cfg, data.train_x[:n], TRAIN_STREAM)
         labels = data.train_y[:n]
         print(f"{name} on {target}: synthesizing (cached in build/synth/) ...", flush=True)
-        res = synthesize(cfg, target)
+        res = synthesize(cfg, target, BUILD / f"{cfg.hash()}-{target}")
         results.append(res)
         cyc = cycles_per_sample(cfg, frames, labels)
         cpu = max(cpu_rates(cfg, "float", frames, labels, args.repeats))

@@ -11,12 +11,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from boards import BOARDS, build_bitstream
+from boards import BOARDS
 from boards.pll import ecp5_pll, ice40_pll
 from rtl_gen.cli import main
-from rtl_gen.config import load_config
 from rtl_gen.synth import (RESOURCES, TARGETS, SynthResult, fit_problems, format_results,
-                           synthesize, yosys_resources)
+                           yosys_resources)
 
 
 def test_targets_cover_the_config_choices():
@@ -109,16 +108,17 @@ def test_synth_cli_reports_what_overflows(tmp_path):
 
 
 @pytest.mark.slow
-def test_place_and_route_ecp5(tmp_path):
-    """The tiny core behind its UART on the ECP5-25k: placed, routed, an Fmax."""
-    r = synthesize(load_config("tiny"), "ecp5-25k", tmp_path)
-    assert r.fits and r.placed and r.fmax_mhz and r.fmax_mhz > 5
-    assert 0 < r.logic_cells <= r.capacity["logic_cells"] and r.dsps > 0 and r.brams > 0
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("board,config", [("ulx3s-85f", "ecp5")])
-def test_bitstream(tmp_path, board, config):
-    cfg = load_config(config)
-    path = build_bitstream(cfg, board, tmp_path)
-    assert path.exists() and path.stat().st_size > 100_000
+def test_bitstream_ulx3s(tmp_path):
+    """``snngen synth tiny --board ulx3s-85f``: yosys, nextpnr (area, Fmax), then the board's
+    bitstream (PLL at the config's clock or 0.9 x Fmax, UART, LEDs) with the yowasp tools."""
+    out = tmp_path / "s.json"
+    r = CliRunner().invoke(main, ["synth", "tiny", "--board", "ulx3s-85f", "-o",
+                                  str(tmp_path / "build"), "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    d = json.loads(out.read_text())
+    assert d["fits"] and d["placed"] and d["fmax_mhz"] > 5
+    assert 0 < d["logic_cells"] <= d["capacity"]["logic_cells"] and d["dsps"] > 0
+    assert d["brams"] > 0
+    bit = tmp_path / "build" / "ulx3s-85f" / "top.bit"
+    assert bit.exists() and bit.stat().st_size > 100_000
+    assert f"bitstream {bit}" in r.output

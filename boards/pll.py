@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import ClockDomain, ClockSignal, Const, Elaboratable, Instance, Module, Signal
+from amaranth.hdl import ClockSignal, Const, Elaboratable, Instance, Module, Signal
 from amaranth.lib.cdc import ResetSynchronizer
 
 __all__ = ["PllSetting", "ice40_pll", "ecp5_pll", "Ice40Pll", "Ecp5Pll"]
@@ -81,7 +81,7 @@ def ecp5_pll(fin: float, want: float) -> PllSetting:
 
 
 class Ice40Pll(Elaboratable):
-    """``sync`` domain from an SB_PLL40_PAD on the board's clock pad; reset held until the
+    """Drives the ``sync`` domain (defined by the parent) from an SB_PLL40_PAD on the board's clock pad; reset held until the
     PLL locks (and two cycles after, synchronously released).
 
     ``pad``: the clock pin requested with ``dir="-"``."""
@@ -91,7 +91,6 @@ class Ice40Pll(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
-        m.domains.sync = ClockDomain("sync")
         locked, clk = Signal(), Signal()
         p = self.setting.params
         m.submodules.pll = Instance(
@@ -102,12 +101,11 @@ class Ice40Pll(Elaboratable):
             o_PLLOUTGLOBAL=clk, o_LOCK=locked)
         m.d.comb += ClockSignal("sync").eq(clk)
         m.submodules.reset_sync = ResetSynchronizer(~locked, domain="sync")
-        platform.add_clock_constraint(clk, self.setting.fout * 1e6)
         return m
 
 
 class Ecp5Pll(Elaboratable):
-    """``sync`` domain from an EHXPLLL fed by ``clk`` (the board's clock input signal);
+    """Drives the ``sync`` domain (defined by the parent) from an EHXPLLL fed by ``clk`` (the board's clock input signal);
     reset held until the PLL locks."""
 
     def __init__(self, clk, setting: PllSetting):
@@ -115,7 +113,6 @@ class Ecp5Pll(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
-        m.domains.sync = ClockDomain("sync")
         locked, clkop = Signal(), Signal()
         p = self.setting.params
         m.submodules.pll = Instance(
@@ -132,5 +129,4 @@ class Ecp5Pll(Elaboratable):
             i_ENCLKOP=Const(0), o_CLKOP=clkop, o_LOCK=locked)
         m.d.comb += ClockSignal("sync").eq(clkop)
         m.submodules.reset_sync = ResetSynchronizer(~locked, domain="sync")
-        platform.add_clock_constraint(clkop, self.setting.fout * 1e6)
         return m

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Elaboratable, Module
+from amaranth.hdl import ClockDomain, Elaboratable, Module
+from amaranth.lib import io
 
 from rtl_gen.serial_core import SerialCore
 from rtl_gen.uart import divisor_for
@@ -40,6 +41,7 @@ class BoardTop(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
+        m.domains.sync = cd = ClockDomain("sync")  # driven by the PLL
         want = self.clock_mhz
         fin = platform.default_clk_frequency / 1e6
         if self.family == "ice40":
@@ -48,12 +50,18 @@ class BoardTop(Elaboratable):
             m.submodules.pll = Ice40Pll(pad, self.pll)
         else:
             self.pll = ecp5_pll(fin, want)
-            clk = platform.request(platform.default_clk)
+            m.submodules.clk_buf = clk = io.Buffer("i", platform.request(platform.default_clk,
+                                                                       dir="-"))
             m.submodules.pll = Ecp5Pll(clk.i, self.pll)
+        platform.add_clock_constraint(cd.clk, self.pll.fout * 1e6)
         core = SerialCore(self.cfg, divisor_for(self.pll.fout * 1e6, self.baud))
         m.submodules.core = core
-        uart = platform.request("uart", 0)
-        m.d.comb += [core.rx.eq(uart.rx.i), uart.tx.o.eq(core.tx)]
-        leds = [platform.request(name, number) for name, number in self.leds]
-        m.d.comb += [leds[0].o.eq(core.error != 0), leds[1].o.eq(core.link_error)]
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.rx_buf = rx = io.Buffer("i", uart.rx)
+        m.submodules.tx_buf = tx = io.Buffer("o", uart.tx)
+        m.d.comb += [core.rx.eq(rx.i), tx.o.eq(core.tx)]
+        for k, (name, number) in enumerate(self.leds):
+            m.submodules[f"led{k}"] = led = io.Buffer("o", platform.request(name, number,
+                                                                            dir="-"))
+            m.d.comb += led.o.eq(core.error != 0 if k == 0 else core.link_error)
         return m

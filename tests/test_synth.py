@@ -122,3 +122,20 @@ def test_bitstream_ulx3s(tmp_path):
     bit = tmp_path / "build" / "ulx3s-85f" / "top.bit"
     assert bit.exists() and bit.stat().st_size > 100_000
     assert f"bitstream {bit}" in r.output
+
+
+@pytest.mark.parametrize("board", sorted(BOARDS))
+def test_board_design_elaborates(board):
+    """Each board's top (PLL, UART, LEDs) elaborates for its platform without warnings; the
+    pin file constrains the UART and the PLL's output clock."""
+    from boards import _platform
+    from boards.top import BoardTop
+    from rtl_gen.config import load_config
+
+    b = BOARDS[board]
+    top = BoardTop(load_config("tiny"), b.family, b.status_leds, 115200, 40)
+    plan = _platform(b).build(top, name="top", do_build=False)
+    pins = next(v for k, v in plan.files.items() if k.endswith((".pcf", ".lpf")))
+    assert "uart_0__rx__io" in pins and "uart_0__tx__io" in pins
+    assert top.pll.fout <= 40 and top.pll.fout >= 39
+    assert (f"{top.pll.fout:g}" in pins) or (f"{top.pll.fout * 1e6:.1f}" in pins)

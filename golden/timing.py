@@ -60,8 +60,14 @@ def forward_layer_cycles(events: int, n_in: int, groups: int, dense: bool = Fals
     return 3 + acc + groups
 
 
+#: Pipeline stages of the backward engine's DELTA data path (delta, then da, then writes).
+DELTA_STAGES = 3
+
+
 def backward_layer_cycles(l: int, nz: int, n_in: int, groups: int, dense: bool = False) -> int:
-    c = groups + 3
+    """BSTART, one DELTA cycle per group, the DELTA pipeline draining, BUPD; then for a LIF
+    layer with a nonzero da the ``W^T da`` pass over its listed groups and a drain cycle."""
+    c = groups + 2 + DELTA_STAGES
     nz = groups if dense else nz
     if l >= 1 and nz:
         c += n_in * nz + 1

@@ -9,6 +9,8 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from golden.timing import DELTA_STAGES
+
 from .event_queue import EventQueue
 from .fixed_hw import rshr, rshr_var, sat
 from .isa import WORDS_PER_LAYER, program_depth
@@ -96,7 +98,7 @@ class TrainingEngine(wiring.Component):
         One record per fired forward group (for testbenches; no back-pressure).
 
     Cycle behaviour: the scheduler runs stages (one cycle plus the longest engine started);
-    forward ``3 + ACC + G`` per layer and step, backward ``G + 3`` plus a ``W^T da`` pass per
+    forward ``3 + ACC + G`` per layer and step, backward ``G + 5`` plus a ``W^T da`` pass per
     layer and step, update ``2 + touched * (1 + n_in)`` per layer; golden/timing.py is the exact
     model and docs/architecture.md the description.
     """
@@ -405,6 +407,7 @@ class TrainingEngine(wiring.Component):
         nz_list = Array(Signal(range(max(CG, 2)), name=f"nz{i}") for i in range(CG))
         nz_cnt = Signal(range(CG + 1))
         d_issue, d_q = Signal(), Signal.like(bq)
+        b_drain = Signal(range(DELTA_STAGES))
         pj = Signal(16)  # pass: input index, its bank and row
         pj_bank = Signal(range(max(L, 2)))
         pj_row = Signal(range(max(CG, 2)))
@@ -449,9 +452,12 @@ class TrainingEngine(wiring.Component):
                     m.next = "DDRAIN"
                 with m.Else():
                     m.d.sync += bq.eq(bq + 1)
-            with m.State("DDRAIN"):
+            with m.State("DDRAIN"):  # the last group through the DELTA data stages
                 m.d.comb += b_busy.eq(1)
-                m.next = "BUPD"
+                m.d.sync += b_drain.eq(b_drain + 1)
+                with m.If(b_drain == DELTA_STAGES - 1):
+                    m.d.sync += b_drain.eq(0)
+                    m.next = "BUPD"
             with m.State("BUPD"):
                 m.d.comb += b_busy.eq(1)
                 with m.If(~b_is_out):
@@ -497,11 +503,21 @@ class TrainingEngine(wiring.Component):
         with m.If(b_latch):
             m.d.sync += [b_vth.eq(th_rb.data), b_gain.eq(g_rb.data), b_cnt.eq(c_r.data)]
 
-        # DELTA data stage: error (readout) or delta / da (LIF) of group d_q, all lanes
-        da = [Signal(v, name=f"da{k}") for k in range(L)]
+        # DELTA data stages (a pipeline of DELTA_STAGES, one group a cycle), all lanes:
+        # 1. error (readout) or delta = sat(ds * h) (LIF) of group d_q
+        # 2. da = sat(delta * g) (LIF); the threshold and gain gradient sums
+        # 3. da and the row sum written, the group listed if its da is not all zero
         deltas = [Signal(v, name=f"delta{k}") for k in range(L)]
         h_vals = [Signal(v, name=f"h{k}") for k in range(L)]
-        a_vals = [Signal(signed(ab), name=f"a{k}") for k in range(L)]
+        d1_issue, d1_q = Signal(), Signal.like(bq)
+        d2_issue, d2_q = Signal(), Signal.like(bq)
+        m.d.sync += [d1_issue.eq(d_issue), d1_q.eq(d_q), d2_issue.eq(d1_issue), d2_q.eq(d1_q)]
+        delta1 = [Signal(v, name=f"delta1_{k}") for k in range(L)]
+        err1 = [Signal(v, name=f"err1_{k}") for k in range(L)]  # readout: da (error or 0)
+        a1 = [Signal(signed(ab), name=f"a1_{k}") for k in range(L)]
+        r1 = [Signal(signed(rsb), name=f"r1_{k}") for k in range(L)]
+        da2 = [Signal(v, name=f"da2_{k}") for k in range(L)]
+        r2 = [Signal(signed(rsb), name=f"r2_{k}") for k in range(L)]
         for k in range(L):
             cls = d_q * L + k
             valid = cls < n_out_a[bl]
@@ -513,24 +529,27 @@ class TrainingEngine(wiring.Component):
                 keep = Mux(cls == label, e < 0, e > 0)
             else:
                 keep = 1
-            m.d.comb += [h_vals[k].eq(h_r[k].data[:vb]), a_vals[k].eq(h_r[k].data[vb:])]
+            m.d.comb += h_vals[k].eq(h_r[k].data[:vb])
             ds = Mux(ds_zero, 0, s_r[k].data)
             m.d.comb += deltas[k].eq(Mux(valid, sat(rshr(ds * h_vals[k], vf), vb), 0))
-            lif_da = sat(rshr(deltas[k] * b_gain, vf), vb) if centering else deltas[k]
-            m.d.comb += da[k].eq(Mux(b_is_out, Mux(valid & keep, e, 0), lif_da))
-            m.d.comb += [d_w[k].addr.eq(hbase_a[bl] + d_q), d_w[k].data.eq(da[k].replicate(TM)),
-                         d_w[k].en.eq(Mux(d_issue, Const(1, TM) << bt, 0))]
+            m.d.sync += [delta1[k].eq(deltas[k]), err1[k].eq(Mux(valid & keep, e, 0)),
+                         a1[k].eq(h_r[k].data[vb:]), r1[k].eq(r_r[k].data)]
+            lif_da = sat(rshr(delta1[k] * b_gain, vf), vb) if centering else delta1[k]
+            m.d.sync += [da2[k].eq(Mux(b_is_out, err1[k], lif_da)), r2[k].eq(r1[k])]
+            m.d.comb += [d_w[k].addr.eq(hbase_a[bl] + d2_q),
+                         d_w[k].data.eq(da2[k].replicate(TM)),
+                         d_w[k].en.eq(Mux(d2_issue, Const(1, TM) << bt, 0))]
             if centering:
-                m.d.comb += [r_w[k].addr.eq(hbase_a[bl] + d_q),
-                             r_w[k].data.eq(r_r[k].data + da[k] * b_cnt),
-                             r_w[k].en.eq(d_issue & ~b_is_out)]
-        nonzero = Cat(x != 0 for x in da).any() | dense
-        with m.If(d_issue):
-            m.d.sync += [sum_delta.eq(sum_delta + _tree_sum(deltas)),
-                         sum_dg.eq(sum_dg + _tree_sum(d * a for d, a in zip(deltas, a_vals)))]
-            with m.If(nonzero):
-                m.d.sync += [nz_list[nz_cnt].eq(d_q), nz_cnt.eq(nz_cnt + 1),
-                             touched_a[bl].bit_select(d_q, 1).eq(1)]
+                m.d.comb += [r_w[k].addr.eq(hbase_a[bl] + d2_q),
+                             r_w[k].data.eq(r2[k] + da2[k] * b_cnt),
+                             r_w[k].en.eq(d2_issue & ~b_is_out)]
+        with m.If(d1_issue):
+            m.d.sync += [sum_delta.eq(sum_delta + _tree_sum(delta1)),
+                         sum_dg.eq(sum_dg + _tree_sum(d * a for d, a in zip(delta1, a1)))]
+        nonzero = Cat(x != 0 for x in da2).any() | dense
+        with m.If(d2_issue & nonzero):
+            m.d.sync += [nz_list[nz_cnt].eq(d2_q), nz_cnt.eq(nz_cnt + 1),
+                         touched_a[bl].bit_select(d2_q, 1).eq(1)]
 
         # PASS data stage: ds[j] += sum_k da_k W_k[j]; written when j's last group is done
         p_acc = Signal(signed(vb + wb + _bits(L + 1) + _bits(CG + 1) + 1))

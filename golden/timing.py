@@ -55,9 +55,15 @@ __all__ = ["ForwardPhase", "RunTiming", "SampleCounts", "forward_layer_cycles",
 SCHEDULES = ("serial", "dual", "dense")
 
 
+#: Pipeline stages of the forward engine's FIRE data path (current and u_pre, then the rest).
+FIRE_STAGES = 2
+
+
 def forward_layer_cycles(events: int, n_in: int, groups: int, dense: bool = False) -> int:
+    """LOAD, START, ACC (one cycle per event and group; at least one), one FIRE cycle per
+    group, the FIRE pipeline draining."""
     acc = n_in * groups if dense else max(1, events * groups)
-    return 3 + acc + groups
+    return 2 + acc + groups + FIRE_STAGES
 
 
 #: Pipeline stages of the backward engine's DELTA data path (delta, then da, then writes).
@@ -91,7 +97,7 @@ class ForwardPhase:
 
     def record_cycle(self, q: int) -> int:
         """Cycle at which the results of group ``q`` appear."""
-        return self.start + 2 + self.acc_cycles + q + 1
+        return self.start + 2 + self.acc_cycles + q + FIRE_STAGES
 
 
 @dataclass(frozen=True)
@@ -137,7 +143,7 @@ class _Builder:
         for l in range(mm.n_weight_layers):
             g, n_in = mm.groups(l), mm.fan_in(l)
             cyc = forward_layer_cycles(int(events[l, t]), n_in, g, self.dense)
-            acc = cyc - 3 - g
+            acc = cyc - 2 - FIRE_STAGES - g
             self.phases.append(ForwardPhase(t, l, start + c, int(events[l, t]), g, acc))
             c += cyc
         self.busy["forward"] += c

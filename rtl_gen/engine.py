@@ -9,7 +9,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from golden.timing import DELTA_STAGES
+from golden.timing import DELTA_STAGES, FIRE_STAGES
 
 from .event_queue import EventQueue
 from .fixed_hw import rshr, rshr_var, sat
@@ -98,7 +98,7 @@ class TrainingEngine(wiring.Component):
         One record per fired forward group (for testbenches; no back-pressure).
 
     Cycle behaviour: the scheduler runs stages (one cycle plus the longest engine started);
-    forward ``3 + ACC + G`` per layer and step, backward ``G + 5`` plus a ``W^T da`` pass per
+    forward ``4 + ACC + G`` per layer and step, backward ``G + 5`` plus a ``W^T da`` pass per
     layer and step, update ``2 + touched * (1 + n_in)`` per layer; golden/timing.py is the exact
     model and docs/architecture.md the description.
     """
@@ -292,6 +292,7 @@ class TrainingEngine(wiring.Component):
         f_vec = Signal(SW)  # the layer's input spike vector this step
         acc_issue, acc_q, acc_add = Signal(), Signal.like(fq), Signal()
         fire_issue, fire_q = Signal(), Signal.like(fq)
+        f_drain = Signal(range(FIRE_STAGES))
         m.d.sync += [acc_issue.eq(0), fire_issue.eq(0)]
         in_mask = Signal(SW)
         m.d.comb += in_mask.eq(Cat(i < n_in_a[fl] for i in range(SW)))
@@ -346,24 +347,34 @@ class TrainingEngine(wiring.Component):
                     m.next = "DRAIN"
                 with m.Else():
                     m.d.sync += fq.eq(fq + 1)
-            with m.State("DRAIN"):
+            with m.State("DRAIN"):  # the last group through the LIF pipeline
                 m.d.comb += f_busy.eq(1)
-                with m.If(f_is_out):
-                    m.d.comb += f_done.eq(1)
-                    m.next = "IDLE"
-                with m.Else():
-                    m.d.sync += fl.eq(fl + 1)
-                    m.next = "LOAD"
+                m.d.sync += f_drain.eq(f_drain + 1)
+                with m.If(f_drain == FIRE_STAGES - 1):
+                    m.d.sync += f_drain.eq(0)
+                    with m.If(f_is_out):
+                        m.d.comb += f_done.eq(1)
+                        m.next = "IDLE"
+                    with m.Else():
+                        m.d.sync += fl.eq(fl + 1)
+                        m.next = "LOAD"
 
+        # FIRE data stages: the LIF units take the sums and membranes of group fire_q (stage
+        # 1: current and u_pre) and give spikes, membranes and surrogates a cycle later
+        # (stage 2, group fire2_q), when everything is written
+        fire2, fire2_q = Signal(), Signal.like(fq)
+        m.d.sync += [fire2.eq(fire_issue), fire2_q.eq(fire_q)]
         spikes = Signal(L)
-        h_row = ft[0] * NR + hbase_a[fl] + fire_q
+        h_row = ft[0] * NR + hbase_a[fl] + fire2_q
         for k in range(L):
-            lif = LIFUnit(cfg, ab)
+            lif = LIFUnit(cfg, ab, stages=FIRE_STAGES)
             m.submodules[f"lif{k}"] = lif
+            a2 = Signal(signed(ab), name=f"fire_a{k}")  # the exact sum, for the history
+            m.d.sync += a2.eq(a_r[k].data)
             m.d.comb += [
                 lif.acc.eq(a_r[k].data), lif.gain.eq(f_gain), lif.u.eq(u_r[k].data),
                 lif.rest.eq(ft == 0), lif.vth.eq(f_vth),
-                lif.enable.eq(fire_q * L + k < n_out_a[fl]),
+                lif.enable.eq(fire2_q * L + k < n_out_a[fl]),
                 spikes[k].eq(lif.spike & ~f_is_out),
             ]
             with m.If(acc_issue):
@@ -372,24 +383,24 @@ class TrainingEngine(wiring.Component):
             with m.Elif(fire_issue):
                 m.d.comb += [a_w[k].addr.eq(fire_q), a_w[k].data.eq(0), a_w[k].en.eq(1)]
             m.d.comb += [
-                u_w[k].addr.eq(hbase_a[fl] + fire_q), u_w[k].data.eq(lif.u_post),
-                u_w[k].en.eq(fire_issue & ~f_is_out),
-                h_w[k].addr.eq(h_row), h_w[k].data.eq(Cat(lif.surrogate, a_r[k].data)),
-                h_w[k].en.eq(fire_issue & ~f_is_out),
-                o_w[k].addr.eq(ft * f_G + fire_q), o_w[k].data.eq(lif.readout),
-                o_w[k].en.eq(fire_issue & f_is_out),
+                u_w[k].addr.eq(hbase_a[fl] + fire2_q), u_w[k].data.eq(lif.u_post),
+                u_w[k].en.eq(fire2 & ~f_is_out),
+                h_w[k].addr.eq(h_row), h_w[k].data.eq(Cat(lif.surrogate, a2)),
+                h_w[k].en.eq(fire2 & ~f_is_out),
+                o_w[k].addr.eq(ft * f_G + fire2_q), o_w[k].data.eq(lif.readout),
+                o_w[k].en.eq(fire2 & f_is_out),
                 self.obs.u_pre[k].eq(lif.u_pre), self.obs.u_post[k].eq(lif.u_post),
                 self.obs.value[k].eq(Mux(f_is_out, lif.readout, lif.surrogate)),
             ]
-        with m.If(fire_issue & ~f_is_out):
-            m.d.sync += nvec.word_select(fire_q, L).eq(spikes)
+        with m.If(fire2 & ~f_is_out):
+            m.d.sync += nvec.word_select(fire2_q, L).eq(spikes)
         for k in range(L):
-            m.d.comb += [hist_w[k].addr.eq(fl * CG + fire_q),
+            m.d.comb += [hist_w[k].addr.eq(fl * CG + fire2_q),
                          hist_w[k].data.eq(spikes[k].replicate(TM)),
-                         hist_w[k].en.eq(Mux(fire_issue & ~f_is_out, Const(1, TM) << ft, 0))]
+                         hist_w[k].en.eq(Mux(fire2 & ~f_is_out, Const(1, TM) << ft, 0))]
         m.d.comb += [
-            self.obs_valid.eq(fire_issue), self.obs.cycle.eq(cyc["total"]), self.obs.t.eq(ft),
-            self.obs.layer.eq(fl), self.obs.group.eq(fire_q), self.obs.spike.eq(spikes),
+            self.obs_valid.eq(fire2), self.obs.cycle.eq(cyc["total"]), self.obs.t.eq(ft),
+            self.obs.layer.eq(fl), self.obs.group.eq(fire2_q), self.obs.spike.eq(spikes),
         ]
 
         # ---- backward engine: one step, weight layers from the readout down -----------------

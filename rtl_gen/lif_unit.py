@@ -43,12 +43,18 @@ class LIFUnit(wiring.Component):
     spike : Out(1)
         ``u_pre >= vth`` (and ``enable``).
 
-    Purely combinational: results are valid in the cycle the inputs are; the engine registers
-    them.
+    Cycle behaviour: with ``stages=1`` purely combinational (results valid in the cycle the
+    inputs are). With ``stages=2`` a register after ``u_pre``: ``acc``, ``gain``, ``u`` and
+    ``rest`` are taken in cycle ``c``; ``vth``, ``enable`` and every output except
+    ``current`` belong to cycle ``c + 1``.
     """
 
-    def __init__(self, cfg, acc_bits: int):
+    def __init__(self, cfg, acc_bits: int, stages: int = 1):
+        if stages not in (1, 2):
+            self._MustUse__silence = True  # a rejected component is not an unused one
+            raise ValueError(f"stages must be 1 or 2, not {stages!r}")
         self.cfg = cfg
+        self.stages = stages
         f = cfg.fixed
         self.vb = f.v_bits
         v = signed(f.v_bits)
@@ -68,7 +74,8 @@ class LIFUnit(wiring.Component):
             m.d.comb += self.current.eq(sat(rshr(self.acc * self.gain, wf), vb))
         else:
             m.d.comb += self.current.eq(sat(rshr(self.acc, wf - vf), vb))
-        m.d.comb += self.readout.eq(sat(rshr(self.acc, wf - vf), vb))
+        stage = m.d.sync if self.stages == 2 else m.d.comb
+        stage += self.readout.eq(sat(rshr(self.acc, wf - vf), vb))
         # leak and integrate
         u = Mux(self.rest, 0, self.u)
         if net.leak == 1.0:
@@ -77,7 +84,7 @@ class LIFUnit(wiring.Component):
             leaked = rshr(u, int(-math.log2(net.leak)))
         else:
             leaked = u - rshr(u, int(-math.log2(1.0 - net.leak)))
-        m.d.comb += self.u_pre.eq(sat(leaked + self.current, vb))
+        stage += self.u_pre.eq(sat(leaked + self.current, vb))
         # fire and reset
         m.d.comb += self.spike.eq(self.enable & (self.u_pre >= self.vth))
         if net.reset == "soft":

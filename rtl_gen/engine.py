@@ -651,14 +651,23 @@ class TrainingEngine(wiring.Component):
         with m.If(u_busy):
             for k in range(L):
                 m.d.comb += [d_r[k].addr.eq(u_d_addr), r_r[k].addr.eq(u_d_addr)]
+        # two data stages per row: the gradient sum and the old weight registered, then the
+        # centred, shifted step written. The cycle counts stay: a group's last write lands in
+        # the cycle after UNEXT, before u_m and u_da take the next group's values.
+        u_issue2 = Signal()
+        u_w_addr_d2 = Signal.like(u_w_addr)
+        m.d.sync += [u_issue2.eq(u_issue), u_w_addr_d2.eq(u_w_addr_d)]
         for k in range(L):
-            grad = _tree_sum(Mux(sbits[t], u_da[k][t], 0) for t in range(TM))
+            grad = Signal(signed(vb + _bits(TM) + 1), name=f"ugrad{k}")
+            w_old = Signal(signed(wb), name=f"uw{k}")
+            m.d.sync += [grad.eq(_tree_sum(Mux(sbits[t], u_da[k][t], 0) for t in range(TM))),
+                         w_old.eq(w_rb[k].data)]
             step = rshr_var(grad - u_m[k], sh_w)
             with m.If(u_busy):
                 m.d.comb += w_rb[k].addr.eq(u_w_addr)
-            with m.If(u_issue):
-                m.d.comb += [w_w[k].addr.eq(u_w_addr_d), w_w[k].en.eq(1),
-                             w_w[k].data.eq(sat(w_rb[k].data - step, wb))]
+            with m.If(u_issue2):
+                m.d.comb += [w_w[k].addr.eq(u_w_addr_d2), w_w[k].en.eq(1),
+                             w_w[k].data.eq(sat(w_old - step, wb))]
 
         # ---- host access (only while idle) --------------------------------------------------
         sel, addr, wdata = self.mem_sel, self.mem_addr, self.mem_wdata

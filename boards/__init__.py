@@ -8,6 +8,7 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 __all__ = ["Board", "BOARDS", "DEFAULT_BAUD", "build_bitstream", "tool_env"]
 
@@ -73,21 +74,14 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
     out = Path(out_dir)
     plat = _platform(b)
     top = BoardTop(cfg, b.family, b.status_leds, baud, clock_mhz or cfg.hardware.clock_mhz)
-    old = {k: os.environ.get(k) for k in tool_env()}
-    os.environ.update(tool_env())
     try:
-        plan = plat.build(top, name="top", build_dir=str(out), do_build=False)
-        plan.execute_local(str(out))
+        with mock.patch.dict(os.environ, tool_env()):
+            plan = plat.build(top, name="top", build_dir=str(out), do_build=False)
+            plan.execute_local(str(out))
     except Exception as err:  # the build script's failure, with its log
         log = sorted(out.glob("*.log")) if out.exists() else []
         tail = "\n".join(log[-1].read_text(errors="replace").splitlines()[-20:]) if log else ""
         raise SynthError(f"bitstream build for {board} failed: {err}\n{tail}") from err
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
     path = out / f"top.{b.bitstream}"
     if not path.exists():
         raise SynthError(f"bitstream build for {board} produced no {path.name} in {out}")

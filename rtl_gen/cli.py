@@ -13,7 +13,10 @@ from pathlib import Path
 
 import click
 
+from boards import BOARDS
+
 from .config import Config, ConfigError, Problem, load_config
+from .synth import TARGETS
 
 
 def _load(config: str) -> Config:
@@ -226,10 +229,9 @@ def _train_rtl(cfg: Config, epochs: int, samples: int, every: int, n_test: int,
 
 @main.command("synth")
 @click.argument("config")
-@click.option("--target", type=click.Choice(["ice40-up5k", "ecp5-25k", "ecp5-85k"]),
+@click.option("--target", type=click.Choice(list(TARGETS)),
               default=None, help="FPGA part (default: the config's hardware.target)")
-@click.option("--board", type=click.Choice(["icebreaker", "ulx3s-25f", "ulx3s-85f"]),
-              default=None, help="also build a bitstream for this board (its part is the "
+@click.option("--board", type=click.Choice(list(BOARDS)), default=None, help="also build a bitstream for this board (its part is the "
               "target)")
 @click.option("--seed", type=click.IntRange(1, 10**6), default=1, show_default=True,
               help="nextpnr placement seed")
@@ -241,14 +243,12 @@ def synth_cmd(config: str, target: str | None, board: str | None, seed: int,
               out_dir: str | None, json_path: str | None) -> None:
     """Synthesize CONFIG's core (behind its UART bridge) with yosys and nextpnr: area,
     Fmax, and whether it fits; with --board, a bitstream."""
-    from .synth import TARGETS, SynthError, format_results, synthesize
+    from .synth import SynthError, format_results, synthesize
 
     cfg = _load(config)
     _require_fixed(cfg)
     json_file = _check_output(json_path, "--json")
     if board:
-        from boards import BOARDS
-
         btarget = BOARDS[board].target
         if target and target != btarget:
             click.echo(f"snngen: --target = {target!r}: allowed {btarget!r} with --board "

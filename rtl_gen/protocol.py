@@ -22,7 +22,7 @@ from typing import Any, Callable, Protocol, Sequence
 __all__ = ["Op", "Err", "Mem", "READ_WRITE", "READ_ONLY", "MASK32", "COUNT_LIMIT",
            "header", "parse_header", "reply_header", "parse_reply_header", "to_signed32",
            "ProtocolError", "MalformedReply", "Command", "Host", "SyncHost", "Transport",
-           "words_to_bytes", "bytes_to_words"]
+           "words_to_bytes", "bytes_to_words", "execute_async"]
 
 MASK32 = 0xFFFFFFFF
 #: Counts (payload words, reply data words) are 24-bit fields: at most ``COUNT_LIMIT - 1``.
@@ -288,6 +288,16 @@ class SyncHost:
 # --------------------------------------------------------------------------- #
 # Serial link byte order (rtl_gen/serial_core.py, rtl_gen/serial_host.py)
 # --------------------------------------------------------------------------- #
+
+async def execute_async(cmd: Command, send, recv) -> Any:
+    """:meth:`SyncHost.execute` over an asynchronous transport (a cocotb testbench):
+    ``await send(words)``, ``await recv(n)``."""
+    await send(list(cmd.words))
+    (word,) = await recv(1)
+    status, n = parse_reply_header(word)
+    data = await recv(n) if n else []
+    return cmd.decode(status, data)
+
 
 def words_to_bytes(words: Sequence[int]) -> bytes:
     """32-bit words as the serial link sends them: 4 bytes each, little-endian (byte 0 is

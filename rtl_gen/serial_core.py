@@ -52,11 +52,7 @@ class SerialCore(wiring.Component):
 
     def __init__(self, cfg, divisor: int):
         self.cfg = cfg
-        try:
-            self.divisor = check_divisor(divisor)
-        except ValueError:
-            self._MustUse__silence = True  # a rejected component is not an unused one
-            raise
+        self.divisor = check_divisor(divisor, self)
         super().__init__({
             "rx": In(1, init=1), "tx": Out(1, init=1), "error": Out(8), "link_error": Out(1),
         })

@@ -179,8 +179,9 @@ def _critical_path(report: dict, limit: int = 8) -> list[str]:
     worst = max(paths, key=lambda p: sum(s.get("delay", 0) for s in p.get("path", [])))
     steps = [s for s in worst["path"] if s.get("type") == "routing"]
     nets = [f"{s.get('net', '?')} ({s.get('delay', 0):.2f} ns)" for s in steps]
-    return nets[:limit // 2] + (["..."] if len(nets) > limit else []) + nets[-limit // 2:] \
-        if len(nets) > limit else nets
+    if len(nets) <= limit:
+        return nets
+    return nets[:limit // 2] + ["..."] + nets[-limit // 2:]
 
 
 def synthesize(cfg, target: str | None = None, out_dir: Path | str | None = None, *,

@@ -18,9 +18,13 @@ MIN_DIVISOR = 4
 MAX_BAUD_ERROR = 0.02
 
 
-def check_divisor(divisor) -> int:
-    """``divisor`` if it is a valid number of clock cycles per bit, else ValueError."""
+def check_divisor(divisor, owner=None) -> int:
+    """``divisor`` if it is a valid number of clock cycles per bit, else ValueError. ``owner``:
+    the component being built, marked so that Amaranth does not also warn that it was never
+    used."""
     if isinstance(divisor, bool) or not isinstance(divisor, int) or divisor < MIN_DIVISOR:
+        if owner is not None:
+            owner._MustUse__silence = True
         raise ValueError(f"divisor (clock cycles per bit) must be an integer >= {MIN_DIVISOR}, "
                          f"not {divisor!r}")
     return divisor
@@ -78,11 +82,7 @@ class UartRx(wiring.Component):
     """
 
     def __init__(self, divisor: int):
-        try:
-            self.divisor = check_divisor(divisor)
-        except ValueError:
-            self._MustUse__silence = True  # a rejected component is not an unused one
-            raise
+        self.divisor = check_divisor(divisor, self)
         super().__init__({
             "rx": In(1, init=1),
             "o": Out(stream.Signature(8)),
@@ -162,11 +162,7 @@ class UartTx(wiring.Component):
     """
 
     def __init__(self, divisor: int):
-        try:
-            self.divisor = check_divisor(divisor)
-        except ValueError:
-            self._MustUse__silence = True
-            raise
+        self.divisor = check_divisor(divisor, self)
         super().__init__({
             "i": In(stream.Signature(8)),
             "tx": Out(1, init=1),

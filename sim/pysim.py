@@ -17,11 +17,18 @@ from rtl_gen.protocol import Command, Op, parse_header
 
 from .scoreboard import TrainScoreboard
 
-__all__ = ["run_engine_pysim"]
+__all__ = ["run_engine_pysim", "ENGINE_OPS"]
+
+#: The commands the engine's host port can carry out directly.
+ENGINE_OPS = (Op.WRITE, Op.READ, Op.SET_LR, Op.INFER, Op.TRAIN)
 
 
 class _EnginePort:
-    """Carries out a driver :class:`rtl_gen.protocol.Command` on the engine's host port."""
+    """Carries out a driver :class:`rtl_gen.protocol.Command` on the engine's host port.
+
+    The port has memory reads and writes, learning rates and runs (:data:`ENGINE_OPS`);
+    NOP, STATUS and CLEAR_ERROR belong to the command decoder (tests/test_host_interface.py)
+    and are refused with a ValueError."""
 
     def __init__(self, dut):
         self.dut = dut
@@ -29,6 +36,10 @@ class _EnginePort:
     async def execute(self, ctx, cmd: Command):
         dut = self.dut
         op, _ = parse_header(cmd.words[0])
+        if op not in ENGINE_OPS:
+            raise ValueError(f"{cmd.what}: the engine's port has no such operation (it runs "
+                             f"{', '.join(Op(o).name for o in ENGINE_OPS)}; the decoder "
+                             "handles the rest)")
         payload = cmd.words[1:]
         if op in (Op.WRITE, Op.READ):
             mem, addr = payload[0] >> 24, payload[0] & 0xFFFFFF
@@ -51,7 +62,7 @@ class _EnginePort:
         elif op == Op.SET_LR:
             for port, shift in zip((dut.lr_w, dut.lr_th, dut.lr_g), payload):
                 ctx.set(port, shift)
-        elif op in (Op.INFER, Op.TRAIN):
+        else:  # INFER, TRAIN
             ctx.set(dut.run, 1)
             ctx.set(dut.train, op == Op.TRAIN)
             ctx.set(dut.label, payload[0] if payload else 0)
@@ -60,8 +71,6 @@ class _EnginePort:
             await ctx.tick().until(dut.done)
             await ctx.tick()
             data = [ctx.get(dut.cycles)]
-        else:
-            raise NotImplementedError(f"{cmd.what}: not an engine-port command")
         return cmd.decode(0, data)
 
 

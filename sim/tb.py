@@ -13,7 +13,7 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from rtl_gen import driver
 from rtl_gen.driver import SampleResult, adrive
-from rtl_gen.protocol import Command, parse_reply_header
+from rtl_gen.protocol import Command, execute_async
 
 from .scoreboard import TrainScoreboard
 
@@ -119,11 +119,7 @@ class TB:
 
     async def execute(self, cmd: Command):
         """Send one command, receive its whole reply, decode it (raises ProtocolError)."""
-        await self.send(cmd.words)
-        (word,) = await self.receive(1)
-        status, n = parse_reply_header(word)
-        data = await self.receive(n) if n else []
-        return cmd.decode(status, data)
+        return await execute_async(cmd, self.send, self.receive)
 
     async def load(self, params, epoch: int = 1) -> TrainScoreboard:
         """Program and parameters into the core; the golden learner that follows it."""

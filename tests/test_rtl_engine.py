@@ -10,7 +10,8 @@ import torch
 from golden.timing import SCHEDULES
 from rtl_gen.config import ConfigError, load_config
 from sim.cases import make_params
-from sim.pysim import run_engine_pysim
+from rtl_gen.protocol import Host
+from sim.pysim import _EnginePort, run_engine_pysim
 from sim.scoreboard import Mismatch
 
 
@@ -72,3 +73,13 @@ def test_network_must_fit_the_core():
     with pytest.raises(ConfigError) as e:
         _cfg([64, 40, 10], 2, 4, "serial")
     assert "network.layers" in str(e.value) and "hardware.max_width" in str(e.value)
+
+
+@pytest.mark.parametrize("cmd", [Host().nop(), Host().status(), Host().clear_error()])
+def test_engine_port_refuses_decoder_commands(cmd):
+    """The amaranth.sim harness drives the engine's port directly: commands only the decoder
+    has are refused by name, before anything is driven."""
+    import asyncio
+
+    with pytest.raises(ValueError, match=f"{cmd.what}: the engine's port has no such operation"):
+        asyncio.run(_EnginePort(None).execute(None, cmd))

@@ -18,7 +18,7 @@ from rtl_gen import driver
 from rtl_gen.config import parse_config
 from rtl_gen.driver import adrive
 from rtl_gen.protocol import (Command, Err, Host, ProtocolError, bytes_to_words, header,
-                              parse_reply_header, words_to_bytes)
+                              execute_async, words_to_bytes)
 from sim.cases import make_frames, make_labels, make_params
 from sim.runner import tb_args, tb_report
 from sim.scoreboard import TrainScoreboard
@@ -78,11 +78,7 @@ class SerialTB:
 
     async def execute(self, cmd: Command):
         """Send one command, receive its whole reply, decode it (raises ProtocolError)."""
-        await self.send(cmd.words)
-        (word,) = await self.recv(1)
-        status, n = parse_reply_header(word)
-        data = await self.recv(n) if n else []
-        return cmd.decode(status, data)
+        return await execute_async(cmd, self.send, self.recv)
 
 
 @cocotb.test()

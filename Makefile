@@ -7,7 +7,7 @@ STAMP   = $(VENV)/.installed-stamp
 CONFIG ?= configs/default.toml
 OUT    ?= runs
 
-.PHONY: setup run test test-slow bench bench-synth clean
+.PHONY: setup run test test-slow bench bench-sweep bench-synth report clean
 
 # torch==2.13.0 first: it is the CPU build; an unpinned torch pulls gigabytes of CUDA.
 $(STAMP): pyproject.toml
@@ -36,12 +36,19 @@ test-slow: setup
 	$(PY) -m pytest -q -m slow; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test-slow: no tests ran"; exit 1; fi; exit $$rc
 
+# Every benchmark but the long ones (ablation, dse), then the headline figures; see
+# `snngen bench --help`. Synthesis results are cached in build/synth/.
 bench: setup
-	$(PY) bench/golden_speed.py
-	$(PY) bench/ablation.py
-	$(PY) bench/forward_cycles.py
-	$(PY) bench/schedule.py
-	$(PY) bench/sim_speed.py
+	$(SNNGEN) bench
+
+# The design-space sweep (24 points of the tiny network: yosys, timing model, accuracy) on a
+# 2-worker Dask LocalCluster; SCHEDULER=tcp://host:8786 runs it on a real cluster.
+bench-sweep: setup
+	$(SNNGEN) bench dse $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+# One self-contained HTML page with the figures and plots of CONFIG (from bench/results/).
+report: setup
+	$(SNNGEN) report $(CONFIG) -o $(OUT)/report.html
 
 # yosys + nextpnr of the up5k and ecp5 configs (cached in build/synth/; the first run of the
 # ECP5 core takes tens of minutes) against the PyTorch CPU baseline.

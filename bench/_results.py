@@ -1,16 +1,18 @@
-"""Where benchmarks leave their figures: one JSON file each under bench/results/."""
+"""Where benchmarks leave their figures: one JSON file each under bench/results/ (or under
+the folder ``SNNGEN_BENCH_RESULTS`` names, which ``snngen bench --results`` sets)."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(os.environ.get("SNNGEN_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 
 
 def write_results(name: str, data) -> Path:
     """Write ``data`` to ``bench/results/<name>.json`` and say so."""
-    RESULTS.mkdir(exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2) + "\n")
     print(f"wrote {path}")

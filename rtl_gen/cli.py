@@ -358,5 +358,87 @@ def board_cmd(config, port, baud, samples, epochs, readback_every, n_test, timeo
                              + "\n")
 
 
+@main.command("sweep", add_help_option=False,
+              context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def sweep_cmd(args) -> None:
+    """Design-space sweep on Dask: every point synthesized (yosys), its cycles and accuracy
+    measured, the Pareto front as JSON and a plot (``snngen sweep --help`` for the axes)."""
+    from .dse import main as dse_main
+
+    sys.exit(dse_main(list(args), prog="snngen sweep"))
+
+
+def _synth_run(run: str) -> str:
+    """Validate a ``CONFIG:TARGET`` pair (exit 2 naming it)."""
+    name, _, target = run.partition(":")
+    if target not in TARGETS:
+        click.echo(f"snngen: --synth-run = {run!r}: allowed CONFIG:TARGET with TARGET one of "
+                   f"{', '.join(TARGETS)}", err=True)
+        sys.exit(2)
+    _load(name)
+    return run
+
+
+@main.command("bench")
+@click.argument("names", nargs=-1)
+@click.option("--config", default="default", show_default=True,
+              help="the config the single-config benchmarks measure")
+@click.option("--configs", default="tiny,default,up5k,ecp5", show_default=True,
+              help="comma-separated configs the per-config benchmarks compare")
+@click.option("--synth-run", "synth_runs", multiple=True,
+              help="CONFIG:TARGET for the synth benchmark (repeat; default tiny:ecp5-85k and "
+                   "up5k:ice40-up5k)")
+@click.option("--quick", is_flag=True, help="fewer samples and repeats: a fast, noisier look")
+@click.option("--sweep", is_flag=True, help="also run the design-space sweep (dse) on Dask")
+@click.option("--scheduler", default=None, help="Dask scheduler address for the sweep "
+              "(default: a LocalCluster)")
+@click.option("--workers", type=click.IntRange(1, 256), default=2, show_default=True,
+              help="worker processes (LocalCluster sweep, ablation)")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False), default=None,
+              help="folder of the JSON results (default bench/results)")
+@click.option("--summary", "summary_only", is_flag=True,
+              help="run nothing: print the figures of the last runs")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), default=None,
+              help="write the headline figures as JSON")
+def bench_cmd(names, config, configs, synth_runs, quick, sweep, scheduler, workers,
+              results_dir, summary_only, json_path) -> None:
+    """Run the benchmarks in bench/ (NAMES: some of golden_speed schedule forward_cycles
+    energy sim_speed synth ablation dse; default all but ablation and dse), each writing
+    bench/results/NAME.json, then print the headline figures."""
+    from .bench import BENCHES, DEFAULT_BENCHES, RESULTS, BenchError, BenchOptions, run_benches
+    from .bench import summary
+
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        click.echo(f"snngen: benchmark {unknown[0]!r}: allowed {', '.join(BENCHES)}", err=True)
+        sys.exit(2)
+    config_list = tuple(c for c in configs.split(",") if c)
+    for c in (config, *config_list):
+        _load(c)
+    runs = tuple(_synth_run(r) for r in synth_runs) or BenchOptions.synth_runs
+    json_file = _check_output(json_path, "--json")
+    selected = list(names or DEFAULT_BENCHES) + (["dse"] if sweep and "dse" not in names else [])
+    results = Path(results_dir) if results_dir else RESULTS
+    if results.exists() and not results.is_dir():
+        click.echo(f"snngen: --results = {results_dir!r}: allowed a folder", err=True)
+        sys.exit(2)
+    opts = BenchOptions(config=config, configs=config_list, synth_runs=runs, quick=quick,
+                        scheduler=scheduler, workers=workers, results=results)
+    seconds = {}
+    if not summary_only:
+        try:
+            seconds = run_benches(selected, opts, click.echo)
+        except BenchError as err:
+            click.echo(f"snngen: {err}", err=True)
+            sys.exit(1)
+    lines, figures = summary(results, config)
+    click.echo("\n=== headline figures (bench/results/)\n" + "\n".join(lines))
+    if json_file:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps({**figures, "bench_seconds": seconds}, indent=2) + "\n")
+        click.echo(f"wrote {json_file}")
+
+
 if __name__ == "__main__":
     main()

@@ -17,3 +17,13 @@ def write_results(name: str, data) -> Path:
     path.write_text(json.dumps(data, indent=2) + "\n")
     print(f"wrote {path}")
     return path
+
+
+def previous_results(name: str) -> list:
+    """The rows ``bench/results/<name>.json`` holds (a list), or none."""
+    path = RESULTS / f"{name}.json"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    return data if isinstance(data, list) else []

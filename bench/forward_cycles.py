@@ -16,7 +16,7 @@ import argparse
 import numpy as np
 
 from golden.data import load_dataset
-from golden.timing import infer_timing, input_event_counts
+from golden.timing import FIRE_STAGES, infer_timing, input_event_counts
 from golden.train import TEST_STREAM, encode_split, train
 from rtl_gen.config import load_config
 from rtl_gen.memory_map import MemoryMap
@@ -38,14 +38,16 @@ def main() -> None:
     n = len(frames)
     K = mm.n_weight_layers
     cycles = bound = 0
-    per_layer = np.zeros((K, 3))  # event work, fixed + FIRE overhead, empty-layer cycles
-    # (the rest of a run's cycles: one scheduler cycle per step and one at the end)
+    # per layer: event work; fixed overhead (LOAD, START, one FIRE cycle per group, the FIRE
+    # pipeline draining); empty-input cycles. The rest of a run's cycles: one scheduler cycle
+    # per step and one at the end.
+    per_layer = np.zeros((K, 3))
     for i in range(n):
         ft = infer_timing(mm, input_event_counts(frames[i], tr, i))
         cycles += ft.cycles
         bound += ft.event_bound
         for p in ft.phases:
-            per_layer[p.layer] += (p.events * p.groups, 3 + p.groups,
+            per_layer[p.layer] += (p.events * p.groups, 2 + p.groups + FIRE_STAGES,
                                    p.acc_cycles - p.events * p.groups)
     ratio = cycles / bound
     print(f"config {cfg.name}: layers {list(cfg.network.layers)}, T={cfg.timesteps}, "

@@ -1,9 +1,9 @@
 """Cycles per training sample under the serial, dual and dense schedules, on real digits.
 
-For each config the fixed model learns one epoch of the digits training set online (as the
-core does, sample by sample); every sample's spike and error counts go through the timing
-model (golden/timing.py; the RTL's cycle counters equal it, see tests/test_rtl_engine.py and
-tests/test_rtl_cocotb.py) under each schedule. Prints per config the cycles of each engine and
+For each config the fixed model learns the digits training set online (the stream
+golden/train.py and the core learn from, sample by sample); every sample's spike and error
+counts go through the timing model (golden/timing.py; the RTL's cycle counters equal it, see
+tests/test_rtl_engine.py and tests/test_rtl_cocotb.py) under each schedule. Prints per config the cycles of each engine and
 of each schedule, the dual-parallel reduction ``1 - dual / serial`` and the sparsity speed-up
 ``dense / serial``; writes bench/results/schedule.json.
 
@@ -18,9 +18,8 @@ import numpy as np
 
 from golden import fixed_learner
 from golden.data import load_dataset
-from golden.learner import lr_shifts
 from golden.timing import SCHEDULES, sample_counts, train_timing
-from golden.train import TRAIN_STREAM, encode_split, epoch_order, layer_names
+from golden.train import epoch_samples, layer_names
 from rtl_gen.config import load_config
 from rtl_gen.memory_map import MemoryMap
 from _results import write_results  # bench/_results.py (scripts run from bench/)
@@ -28,23 +27,22 @@ from _results import write_results  # bench/_results.py (scripts run from bench/
 
 
 def measure(cfg, epochs: int) -> dict:
+    """Counts of epoch ``epochs`` of the exact stream the trainers learn from (earlier epochs
+    train the network there)."""
     data = load_dataset(cfg)
-    frames = encode_split(cfg, data.train_x, TRAIN_STREAM)
     learner = fixed_learner(cfg)
     mm = MemoryMap.of(cfg)
-    for epoch in range(1, epochs + 1):  # the stream runs on over epochs, as in golden/train.py
+    for _, frames, labels, shifts in epoch_samples(cfg, data, epochs):
         totals = {s: np.zeros(4) for s in SCHEDULES}
         events = np.zeros(mm.n_weight_layers)
-        order = epoch_order(cfg, len(frames), epoch)
-        shifts = lr_shifts(cfg, epoch)
-        for i in order.tolist():
-            tr, g = learner.train_sample(frames[i], int(data.train_y[i]), shifts)
+        for i in range(len(labels)):
+            tr, g = learner.train_sample(frames[i], int(labels[i]), shifts)
             c = sample_counts(mm, frames[i], tr, g)
             events += c.events.sum(1)
             for s in SCHEDULES:
                 rt = train_timing(mm, c, s)
                 totals[s] += (rt.cycles, rt.forward, rt.backward, rt.update)
-    n = len(order)
+    n = len(labels)
     cyc = {s: totals[s][0] / n for s in SCHEDULES}
     fwd, bwd, upd = (totals["serial"][k] / n for k in (1, 2, 3))
     rates = {name: float(events[l] / (n * cfg.timesteps * mm.fan_in(l)))

@@ -6,7 +6,8 @@ sample from the timing model on real digits (golden/timing.py, which the RTL's c
 equal), samples/s at the achieved Fmax, and, measured in the same run on the same samples,
 the float golden model training online with batch 1 in PyTorch on this machine's CPU (one
 thread; best of ``--repeats`` runs, the machines are shared VMs). Prints a table and writes
-bench/results/synth.json (a list, one object per config and target).
+bench/results/synth.json (a list, one object per config and target; the rows of pairs not
+run this time stay).
 
     python bench/synth.py [CONFIG:TARGET ...] [--samples 200] [--repeats 5]
 """
@@ -27,7 +28,7 @@ from golden.train import TRAIN_STREAM, encode_split
 from rtl_gen.config import load_config
 from rtl_gen.memory_map import MemoryMap
 from rtl_gen.synth import format_results, synthesize
-from _results import write_results  # bench/_results.py (scripts run from bench/)
+from _results import previous_results, write_results  # bench/_results.py (scripts run from bench/)
 from golden_speed import measure as cpu_rates
 
 DEFAULT = ["up5k:ice40-up5k", "ecp5:ecp5-85k"]
@@ -97,7 +98,10 @@ def main() -> None:
         print(f"{r['config']:<8}{r['target']:<12}{r['cycles_per_sample']:>14.0f}{fmax:>8}"
               f"{sps:>11}{r['cpu_samples_per_s']:>13.0f}{sp:>9}"
               f"{r['speedup_at_clock']:>9.1f}x")
-    write_results("synth", rows)
+    # keep the rows of other config/target pairs from earlier runs
+    keep = [r for r in previous_results("synth")
+            if (r.get("config"), r.get("target")) not in {(x["config"], x["target"]) for x in rows}]
+    write_results("synth", keep + rows)
 
 
 if __name__ == "__main__":

@@ -358,6 +358,41 @@ def board_cmd(config, port, baud, samples, epochs, readback_every, n_test, timeo
                              + "\n")
 
 
+@main.command("report")
+@click.argument("config")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), default="report.html",
+              show_default=True, help="the HTML page")
+@click.option("--results", "results_dir", type=click.Path(file_okay=False), default=None,
+              help="benchmark results folder (default bench/results)")
+@click.option("--train-json", "train_json", type=click.Path(dir_okay=False, exists=True),
+              multiple=True, help="accuracy curves from `snngen train --json` (repeat); "
+              "default: train both golden models now")
+@click.option("--epochs", type=click.IntRange(1, 1000), default=None,
+              help="epochs when training here (default: the config's)")
+@click.option("--train/--no-train", default=True, help="train the golden models for curves "
+              "the --train-json files do not give")
+@click.option("--area/--no-area", default=True,
+              help="run yosys for the area per block (cached in build/area/)")
+@click.option("--target", type=click.Choice(list(TARGETS)), default=None,
+              help="FPGA part of the area per block (default: the config's, or ecp5-85k)")
+def report_cmd(config, out_path, results_dir, train_json, epochs, train, area, target) -> None:
+    """One self-contained HTML page of CONFIG's figures and plots: accuracy curves, spike
+    rasters, cycles per phase, area per block, the Pareto front, energy, performance."""
+    from .report import RESULTS, build_report
+
+    cfg = _load(config)
+    _require_fixed(cfg)
+    out = _check_output(out_path, "--out")
+    results = Path(results_dir) if results_dir else RESULTS
+    if not results.is_dir():
+        click.echo(f"snngen: --results = {str(results)!r}: allowed an existing folder of "
+                   "benchmark results (snngen bench writes them)", err=True)
+        sys.exit(2)
+    path = build_report(cfg, results, out, list(train_json) or None, epochs=epochs,
+                        train=train, area=area, area_target=target, log=click.echo)
+    click.echo(f"wrote {path}")
+
+
 @main.command("sweep", add_help_option=False,
               context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)

@@ -21,6 +21,7 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import html5lib
 import pytest
 from amaranth.back import verilog as amaranth_verilog
 from amaranth.hdl import Module
@@ -187,6 +188,9 @@ def _parse(path: Path) -> _Page:
 
 
 def _check_self_contained(page: _Page, text: str) -> None:
+    # A browser parses the page the way the WHATWG HTML standard says; html5lib implements
+    # that algorithm, and in strict mode any parse error (a stray tag, a bad nesting) raises.
+    html5lib.HTMLParser(strict=True).parse(text)
     assert page.scripts == 0
     for tag, attr, value in page.refs:
         assert value.startswith("#") or value.startswith("data:image/png;base64,"), \

@@ -21,7 +21,7 @@ bwd_delta  ``1 + G + DELTA_STAGES``             one group: readout error, or ``d
                                                 ``da = g delta``, threshold and gain sums, row
                                                 sum ``+= da * count``; ``da`` written
 bwd_param  1 (BUPD)                             threshold and gain of (layer, step) updated
-bwd_pass   ``n_in * nz`` (+1 drain if ``nz``)   one weight row times ``da``: ``L`` multiplies,
+bwd_pass   ``n_in * nz`` (+2 drain if ``nz``)   one weight row times ``da``: ``L`` multiplies,
                                                 an adder tree; ``ds`` written per input
 upd_group  ``2 + touched`` per layer            per touched group: ``da`` of every step and
                                                 the row sum read, the centering mean
@@ -55,7 +55,7 @@ import numpy as np
 
 from rtl_gen.memory_map import MemoryMap
 
-from .timing import DELTA_STAGES, FIRE_STAGES, SampleCounts
+from .timing import DELTA_STAGES, FIRE_STAGES, PASS_STAGES, SampleCounts
 
 __all__ = ["EnergyTable", "HOROWITZ_45NM", "Memory", "memories", "Widths", "widths",
            "LayerLoad", "layer_loads", "mean_loads", "loads_from_rtl", "PhaseActivity",
@@ -322,7 +322,7 @@ def loads_from_rtl(mm: MemoryMap, counters: dict, events, *, train: bool = True,
 
     The forward counter must equal the per-phase cycles the events imply (else ValueError);
     the backward counter minus its data-independent cycles (``T * sum(G + 2 + DELTA_STAGES)``)
-    is split into each PASS layer's ``n_in * nz + steps with nz > 0`` and the update counter
+    is split into each PASS layer's ``n_in * nz + PASS_STAGES * (steps with nz > 0)`` and the update counter
     minus ``2`` per layer into ``touched * (1 + n_in)`` per layer, by searching every
     admissible value; ValueError if the split is not unique (it is whenever there is one PASS
     layer with ``T < n_in`` and the update's per-layer costs cannot be traded, as in every
@@ -350,9 +350,9 @@ def loads_from_rtl(mm: MemoryMap, counters: dict, events, *, train: bool = True,
     for l in range(1, K):
         n, G = mm.fan_in(l), mm.groups(l)
         if dense:
-            opts.append([(n * G * T + T, (G * T, T))])
+            opts.append([(n * G * T + PASS_STAGES * T, (G * T, T))])
         else:
-            opts.append([(n * z + p, (z, p)) for p in range(T + 1)
+            opts.append([(n * z + PASS_STAGES * p, (z, p)) for p in range(T + 1)
                          for z in ([0] if p == 0 else range(p, p * G + 1))])
     passes = [(0, 0)] + _unique_split(bwd, opts, "PASS split of the backward counter")
     upd = counters["update"] - 2 * K
@@ -554,7 +554,7 @@ def activity(cfg, loads: Sequence[LayerLoad], train: bool = True) -> Activity:
         # PASS: ds = W^T da over the listed groups, one weight row a cycle
         p = ph["bwd_pass"]
         rows = n * ld.nz_groups
-        p.cycles += rows + ld.pass_steps
+        p.cycles += rows + PASS_STAGES * ld.pass_steps
         if l >= 1:
             R = rows * L
             p.read("weights", R, wd.w)

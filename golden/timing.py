@@ -21,12 +21,14 @@ Backward engine, one step, each weight layer from the readout down:
 
 =======  ====================  =======================================================
 BSTART   1                     read the step's threshold and gain
-DELTA    G + 1                 readout error or ``delta``/``da`` of one group a cycle,
-                               threshold/gain gradient sums, row sums, nonzero-group list
+DELTA    G + 3                 readout error or ``delta``/``da`` of one group a cycle,
+                               threshold/gain gradient sums, row sums, nonzero-group list;
+                               then its pipeline drains (``DELTA_STAGES``)
 BUPD     1                     threshold and gain of (layer, step) updated
-PASS     n_in * nz + 1         ``ds = W^T da`` over the ``nz`` groups with a nonzero ``da``
+PASS     n_in * nz + 2         ``ds = W^T da`` over the ``nz`` groups with a nonzero ``da``
                                (layers above the first; skipped when ``nz = 0``;
-                               ``dense``: ``nz = G``)
+                               ``dense``: ``nz = G``), one weight row a cycle; then its
+                               pipeline drains (``PASS_STAGES``)
 =======  ====================  =======================================================
 
 Update engine, once per sample, each weight layer: ``2 + touched * (1 + n_in)`` cycles, where
@@ -50,7 +52,8 @@ from rtl_gen.memory_map import MemoryMap
 
 __all__ = ["ForwardPhase", "RunTiming", "SampleCounts", "forward_layer_cycles",
            "backward_layer_cycles", "update_layer_cycles", "infer_timing", "train_timing",
-           "sample_counts", "input_event_counts", "SCHEDULES"]
+           "sample_counts", "input_event_counts", "SCHEDULES", "FIRE_STAGES", "DELTA_STAGES",
+           "PASS_STAGES"]
 
 SCHEDULES = ("serial", "dual", "dense")
 
@@ -70,13 +73,18 @@ def forward_layer_cycles(events: int, n_in: int, groups: int, dense: bool = Fals
 DELTA_STAGES = 3
 
 
+#: Pipeline stages of the backward engine's PASS data path (lane products, then the sum).
+PASS_STAGES = 2
+
+
 def backward_layer_cycles(l: int, nz: int, n_in: int, groups: int, dense: bool = False) -> int:
     """BSTART, one DELTA cycle per group, the DELTA pipeline draining, BUPD; then for a LIF
-    layer with a nonzero da the ``W^T da`` pass over its listed groups and a drain cycle."""
+    layer with a nonzero da the ``W^T da`` pass over its listed groups and its pipeline
+    draining."""
     c = groups + 2 + DELTA_STAGES
     nz = groups if dense else nz
     if l >= 1 and nz:
-        c += n_in * nz + 1
+        c += n_in * nz + PASS_STAGES
     return c
 
 

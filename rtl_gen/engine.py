@@ -9,7 +9,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from golden.timing import DELTA_STAGES, FIRE_STAGES
+from golden.timing import DELTA_STAGES, FIRE_STAGES, PASS_STAGES
 
 from .event_queue import EventQueue
 from .fixed_hw import rshr, rshr_var, sat
@@ -423,6 +423,8 @@ class TrainingEngine(wiring.Component):
         pj_bank = Signal(range(max(L, 2)))
         pj_row = Signal(range(max(CG, 2)))
         pidx = Signal(range(max(CG, 2)))
+        p_base = Signal(24)  # weight address of input pj's row: wbase + pj * G, incremented
+        p_drain = Signal(range(PASS_STAGES))
         p_issue, p_last, p_bank, p_row = Signal(), Signal(), Signal.like(pj_bank), Signal.like(pj_row)
         m.d.sync += [b_latch.eq(0), d_issue.eq(0), p_issue.eq(0)]
         b_param = bl * TM + bt
@@ -479,7 +481,8 @@ class TrainingEngine(wiring.Component):
                         m.d.comb += [g_w.addr.eq(b_param), g_w.en.eq(1),
                                      g_w.data.eq(sat(b_gain - rshr_var(sum_dg, sh_g), vb))]
                 with m.If((bl != 0) & ((nz_cnt != 0) | dense)):
-                    m.d.sync += [pj.eq(0), pj_bank.eq(0), pj_row.eq(0), pidx.eq(0)]
+                    m.d.sync += [pj.eq(0), pj_bank.eq(0), pj_row.eq(0), pidx.eq(0),
+                                 p_base.eq(wbase_a[bl])]
                     m.next = "PASS"
                 with m.Elif(bl == 0):
                     m.d.comb += b_done.eq(1)
@@ -491,13 +494,13 @@ class TrainingEngine(wiring.Component):
                 m.d.comb += b_busy.eq(1)
                 q_now = nz_list[pidx]
                 for k in range(L):
-                    m.d.comb += [w_rb[k].addr.eq(wbase_a[bl] + pj * b_G + q_now),
+                    m.d.comb += [w_rb[k].addr.eq(p_base + q_now),
                                  d_r[k].addr.eq(hbase_a[bl] + q_now)]
                 last_idx = pidx == nz_cnt - 1
                 m.d.sync += [p_issue.eq(1), p_last.eq(last_idx), p_bank.eq(pj_bank),
                              p_row.eq(pj_row)]
                 with m.If(last_idx):
-                    m.d.sync += [pidx.eq(0), pj.eq(pj + 1)]
+                    m.d.sync += [pidx.eq(0), pj.eq(pj + 1), p_base.eq(p_base + b_G)]
                     with m.If(pj_bank == L - 1):
                         m.d.sync += [pj_bank.eq(0), pj_row.eq(pj_row + 1)]
                     with m.Else():
@@ -506,10 +509,12 @@ class TrainingEngine(wiring.Component):
                         m.next = "PDRAIN"
                 with m.Else():
                     m.d.sync += pidx.eq(pidx + 1)
-            with m.State("PDRAIN"):
+            with m.State("PDRAIN"):  # the PASS pipeline drains (its last ds written)
                 m.d.comb += b_busy.eq(1)
-                m.d.sync += [bl.eq(bl - 1), ds_zero.eq(0)]
-                m.next = "BSTART"
+                m.d.sync += p_drain.eq(p_drain + 1)
+                with m.If(p_drain == PASS_STAGES - 1):
+                    m.d.sync += [p_drain.eq(0), bl.eq(bl - 1), ds_zero.eq(0)]
+                    m.next = "BSTART"
 
         with m.If(b_latch):
             m.d.sync += [b_vth.eq(th_rb.data), b_gain.eq(g_rb.data), b_cnt.eq(c_r.data)]
@@ -562,16 +567,23 @@ class TrainingEngine(wiring.Component):
             m.d.sync += [nz_list[nz_cnt].eq(d2_q), nz_cnt.eq(nz_cnt + 1),
                          touched_a[bl].bit_select(d2_q, 1).eq(1)]
 
-        # PASS data stage: ds[j] += sum_k da_k W_k[j]; written when j's last group is done
+        # PASS data stages (a pipeline of PASS_STAGES, one weight row a cycle):
+        # 1. the lane products da_k W_k[j], registered
+        # 2. ds[j] += their sum; written when j's last group is done
+        p_prod = [Signal(signed(vb + wb), name=f"p_prod{k}") for k in range(L)]
+        p2_issue, p2_last = Signal(), Signal()
+        p2_bank, p2_row = Signal.like(p_bank), Signal.like(p_row)
+        m.d.sync += [p2_issue.eq(p_issue), p2_last.eq(p_last), p2_bank.eq(p_bank),
+                     p2_row.eq(p_row)]
+        m.d.sync += [p_prod[k].eq(d_r[k].data.word_select(bt, vb).as_signed() * w_rb[k].data)
+                     for k in range(L)]
         p_acc = Signal(signed(vb + wb + _bits(L + 1) + _bits(CG + 1) + 1))
-        prod = _tree_sum(d_r[k].data.word_select(bt, vb).as_signed() * w_rb[k].data
-                         for k in range(L))
-        p_sum = p_acc + prod
-        with m.If(p_issue):
-            m.d.sync += p_acc.eq(Mux(p_last, 0, p_sum))
+        p_sum = p_acc + _tree_sum(p_prod)
+        with m.If(p2_issue):
+            m.d.sync += p_acc.eq(Mux(p2_last, 0, p_sum))
             for k in range(L):
-                m.d.comb += [s_w[k].addr.eq(p_row), s_w[k].data.eq(sat(rshr(p_sum, wf), vb)),
-                             s_w[k].en.eq(p_last & (p_bank == k))]
+                m.d.comb += [s_w[k].addr.eq(p2_row), s_w[k].data.eq(sat(rshr(p_sum, wf), vb)),
+                             s_w[k].en.eq(p2_last & (p2_bank == k))]
 
         # ---- update engine: every touched group of every weight layer ----------------------
         ul = Signal(range(KM))

@@ -14,7 +14,7 @@ import pytest
 from golden.energy import (FORWARD_PHASES, HOROWITZ_45NM, PHASES, EnergyTable, LayerLoad,
                            activity, ann_activity, ann_cycles, energy, layer_loads,
                            loads_from_rtl, mean_loads, measure_energy, memories, widths)
-from golden.timing import (DELTA_STAGES, FIRE_STAGES, SampleCounts, infer_timing,
+from golden.timing import (DELTA_STAGES, FIRE_STAGES, PASS_STAGES, SampleCounts, infer_timing,
                            train_timing)
 from rtl_gen.config import load_config
 from rtl_gen.memory_map import MemoryMap
@@ -159,10 +159,10 @@ def test_hand_computed_example():
         # vth - step (8); rounding of the gain sum (23), g - step (8); both written.
         "bwd_param": dict(cycles=4, ops={("add", 12): 4, ("add", 8): 4, ("add", 23): 2},
                           reads={}, writes={"thresholds": [2, 16], "gains": [2, 16]}),
-        # PASS of the readout at t = 0 over its 1 nonzero group: 3 rows + 1 drain cycle.
+        # PASS of the readout at t = 0 over its 1 nonzero group: 3 rows + 2 drain cycles.
         # Per row and lane: weight (8) and error word (16) read, da x w (8 x 8), adder tree
         # and accumulator (21). Per input: the rounding (21) and ds written (8).
-        "bwd_pass": dict(cycles=4, ops={("mult", 8, 8): 6, ("add", 21): 9},
+        "bwd_pass": dict(cycles=5, ops={("mult", 8, 8): 6, ("add", 21): 9},
                          reads={"weights": [6, 48], "errors": [6, 96]},
                          writes={"ds": [3, 24]}),
         # Update set-up: 2 cycles per layer + 1 per touched group = 4 + 3. Per touched group
@@ -189,9 +189,9 @@ def test_hand_computed_example():
         assert p.reads == w["reads"], name
         assert p.writes == w["writes"], name
     # the timing model's engine counters
-    assert act.engine_cycles() == {"forward": 30, "backward": 30, "update": 18}
+    assert act.engine_cycles() == {"forward": 30, "backward": 31, "update": 18}
     rt = train_timing(mm, counts, "serial")
-    assert (rt.forward, rt.backward, rt.update) == (30, 30, 18)
+    assert (rt.forward, rt.backward, rt.update) == (30, 31, 18)
     # pJ at 0.1 per bit: the sum over the phase of adder bits, multiplier bit products and
     # memory bits, e.g. fwd_acc: 14 x 11 (adds) + 112 + 154 + 154 (memory) = 574 -> 57.4 pJ
     units = {"fwd_load": 64 + 16 + 16 + 8,
@@ -284,15 +284,16 @@ def test_counters_that_do_not_add_up_are_refused():
         loads_from_rtl(mm, {**ctr, "forward": ctr["forward"] + 1}, c.events)
     with pytest.raises(ValueError, match="no touched-group split"):
         loads_from_rtl(mm, {**ctr, "update": ctr["update"] + 1}, c.events)
-    # two PASS layers (n_in 17 and 9, 2 groups each, T = 3): 38 PASS cycles are 4 readout
-    # groups over 2 steps (9 x 4 + 2), or 1 group of the middle layer in 1 step and 2 readout
-    # groups in 2 steps (17 + 1 + 9 x 2 + 2): the counters cannot tell them apart
+    # two PASS layers (n_in 17 and 9, 2 groups each, T = 3; PASS_STAGES = 2 drain cycles per
+    # step with a PASS): 60 PASS cycles are 6 readout groups over 3 steps (9 x 6 + 2 x 3), or
+    # 2 groups of the middle layer over 2 steps and 2 readout groups over 2 steps
+    # (17 x 2 + 2 x 2 + 9 x 2 + 2 x 2): the counters cannot tell them apart
     deep = MemoryMap.of(_cfg("deep"))
     c = SampleCounts(np.ones((3, 3), dtype=np.int64), np.zeros((3, 3), dtype=np.int64),
                      np.zeros(3, dtype=np.int64))
     ctr = train_timing(deep, c, "serial").counters()
     assert loads_from_rtl(deep, ctr, c.events)[1:] == [LayerLoad(3, 0, 0, 0, 0)] * 2
-    bump = {**ctr, "backward": ctr["backward"] + 38}
+    bump = {**ctr, "backward": ctr["backward"] + 60}
     with pytest.raises(ValueError, match="several decompositions"):
         loads_from_rtl(deep, bump, c.events)
 
@@ -359,7 +360,7 @@ def test_counts_reconcile_with_the_rtl():
         # PASS rows = backward counter - (BSTART, DELTA, drain, BUPD) - PASS drain cycles
         rows = act.phases["bwd_pass"].reads["weights"][0] / L
         assert rows == ctr["backward"] - T * sum(g + 2 + DELTA_STAGES for g in G) \
-            - sum(ld.pass_steps for ld in loads)
+            - PASS_STAGES * sum(ld.pass_steps for ld in loads)
         assert energy(act)["pj"] == energy(activity(cfg, layer_loads(mm, gc)))["pj"]
 
 

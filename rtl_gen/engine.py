@@ -599,8 +599,8 @@ class TrainingEngine(wiring.Component):
         u_bank = Signal.like(uj_bank)  # uj_bank of the row in its data cycle (u_issue)
         u_l0 = Signal()  # that row belongs to the input layer
         m.d.sync += u_issue.eq(0)
-        sh_w = Signal(7)  # the host keeps lr_w >= w_frac - v_frac
-        m.d.comb += sh_w.eq(self.lr_w + vf - wf)
+        sh_w = Signal(7)  # the host keeps lr_w >= w_frac - v_frac; registered (set while idle)
+        m.d.sync += sh_w.eq(self.lr_w + vf - wf)
         g_mask = Signal(CG)
         m.d.comb += g_mask.eq(Cat(i < groups_a[ul] for i in range(CG)))
         t_mask = Signal(TM)
@@ -663,18 +663,19 @@ class TrainingEngine(wiring.Component):
         with m.If(u_busy):
             for k in range(L):
                 m.d.comb += [d_r[k].addr.eq(u_d_addr), r_r[k].addr.eq(u_d_addr)]
-        # two data stages per row: the gradient sum and the old weight registered, then the
-        # centred, shifted step written. The cycle counts stay: a group's last write lands in
-        # the cycle after UNEXT, before u_m and u_da take the next group's values.
+        # two data stages per row: the centred gradient sum (minus the row mean) and the old
+        # weight registered, then the shifted step written. The cycle counts stay: a group's
+        # last write lands in the cycle after UNEXT, and needs none of u_m and u_da, which take
+        # the next group's values from then on.
         u_issue2 = Signal()
         u_w_addr_d2 = Signal.like(u_w_addr)
         m.d.sync += [u_issue2.eq(u_issue), u_w_addr_d2.eq(u_w_addr_d)]
         for k in range(L):
-            grad = Signal(signed(vb + _bits(TM) + 1), name=f"ugrad{k}")
+            grad = _tree_sum(Mux(sbits[t], u_da[k][t], 0) for t in range(TM))
+            g_c = Signal(signed(max(vb + _bits(TM) + 1, len(u_m[k])) + 1), name=f"ugrad{k}")
             w_old = Signal(signed(wb), name=f"uw{k}")
-            m.d.sync += [grad.eq(_tree_sum(Mux(sbits[t], u_da[k][t], 0) for t in range(TM))),
-                         w_old.eq(w_rb[k].data)]
-            step = rshr_var(grad - u_m[k], sh_w)
+            m.d.sync += [g_c.eq(grad - u_m[k]), w_old.eq(w_rb[k].data)]
+            step = rshr_var(g_c, sh_w)
             with m.If(u_busy):
                 m.d.comb += w_rb[k].addr.eq(u_w_addr)
             with m.If(u_issue2):

@@ -33,10 +33,11 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .synth import DEFAULT_BAUD, RESOURCES, TARGETS, SynthError, Target, _run, _tool
+from .synth import (RESOURCES, TARGETS, SynthError, Target, _run, _tool, cell_resources,
+                    design_of)
 
 __all__ = ["Block", "ModuleArea", "AreaResult", "area_per_block", "area_target",
-           "design_of", "design_hash", "flat_resources", "rollup", "format_area", "RAM_CELLS",
+           "design_hash", "flat_resources", "rollup", "format_area", "RAM_CELLS",
            "BLOCK_LABELS", "DEFAULT_AREA_TARGET"]
 
 #: Target used for configs whose ``hardware.target`` is ``sim`` (the part every preset's
@@ -137,24 +138,9 @@ def area_target(cfg, target: str | None = None) -> str:
     return name
 
 
-def design_of(cfg) -> tuple[str, str]:
-    """The Verilog and top module :func:`rtl_gen.synth.synthesize` synthesizes for ``cfg``
-    (the core behind its UART bridge at the config's clock)."""
-    from .serial_core import SERIAL_TOP, serial_verilog_text
-    from .uart import divisor_for
-
-    return (serial_verilog_text(cfg, divisor_for(cfg.hardware.clock_mhz * 1e6, DEFAULT_BAUD)),
-            SERIAL_TOP)
-
-
 def design_hash(verilog: str) -> str:
     """Identifies a design (the flattened run of :mod:`rtl_gen.synth` is compared by it)."""
     return hashlib.sha256(verilog.encode()).hexdigest()[:16]
-
-
-def _resources(cells: dict[str, int], tgt: Target) -> dict[str, int]:
-    return {res: sum(n * cells.get(c, 0) for c, n in weights.items())
-            for res, weights in tgt.yosys_cells.items()}
 
 
 def _add(a: dict[str, int], b: dict[str, int], k: int = 1) -> dict[str, int]:
@@ -231,7 +217,8 @@ def rollup(stat: dict, rams: list[tuple[str, str, str]], top: str, tgt: Target,
 
     tree = _preorder(top, subs)
     modules = [ModuleArea(m, _rel(m, top), depth[m], inst[m], dict(prim[m]),
-                          _resources(prim[m], tgt), _resources(incl[m], tgt), dict(subs[m]))
+                          cell_resources(prim[m], tgt), cell_resources(incl[m], tgt),
+                          dict(subs[m]))
                for m in tree]
 
     from .serial_core import SERIAL_TOP
@@ -256,14 +243,14 @@ def rollup(stat: dict, rams: list[tuple[str, str, str]], top: str, tgt: Target,
         n_inst = sum(inst[m] for m in members)
         shown = name or top
         blocks.append(Block(shown, labels.get(key, shown), members, n_inst,
-                            {c: n for c, n in logic.items() if n}, _resources(logic, tgt)))
+                            {c: n for c, n in logic.items() if n}, cell_resources(logic, tgt)))
         if ram:
             blocks.append(Block(f"{shown} (memories)",
                                 labels.get(f"{key} (memories)", f"memories of {shown}"),
-                                members, n_inst, ram, _resources(ram, tgt)))
+                                members, n_inst, ram, cell_resources(ram, tgt)))
     memories = [{"block": k[0].replace("#", "*") or top, "memory": k[1],
                  "banks": len(e["banks"]), "cells": e["cells"],
-                 "resources": _resources(e["cells"], tgt)}
+                 "resources": cell_resources(e["cells"], tgt)}
                 for k, e in sorted(per_mem.items())]
 
     total: dict[str, int] = {}
@@ -272,7 +259,7 @@ def rollup(stat: dict, rams: list[tuple[str, str, str]], top: str, tgt: Target,
     design_cells = {c: n for c, n in stat["design"].get("num_cells_by_type", {}).items()
                     if _unescape(c) not in mods}
     return AreaResult(config, tgt.name, top, blocks, modules, total,
-                      _resources(design_cells, tgt), memories)
+                      cell_resources(design_cells, tgt), memories)
 
 
 def _topological(top: str, subs: dict[str, dict[str, int]]) -> list[str]:

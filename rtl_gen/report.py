@@ -31,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["build_report", "Section", "SECTIONS", "measure_schedules", "measure_inference",
-           "png_figure"]
+from .bench import RESULTS
+
+__all__ = ["build_report", "Section", "SECTIONS", "png_figure"]
 
 #: Section keys and titles, in page order.
 SECTIONS = {
@@ -397,76 +398,6 @@ def _control_cycles(schedule: str, T: int) -> int:
     return T + 3 if schedule == "dual" else 2 * T + 2
 
 
-def measure_schedules(cfg, samples: int = 200, data=None) -> dict:
-    """Cycles per training sample under each schedule, from the timing model over the first
-    ``samples`` samples of epoch 1 learned by a fresh fixed model (the stream of
-    golden/train.py); the keys of a ``bench/results/schedule.json`` row."""
-    from golden import fixed_learner
-    from golden.data import load_dataset
-    from golden.timing import SCHEDULES, sample_counts, train_timing
-    from golden.train import epoch_samples
-    from rtl_gen.memory_map import MemoryMap
-
-    data = data or load_dataset(cfg)
-    learner, mm = fixed_learner(cfg), MemoryMap.of(cfg)
-    _, frames, labels, shifts = next(epoch_samples(cfg, data, 1))
-    n = min(samples, len(labels))
-    tot = {s: np.zeros(4) for s in SCHEDULES}
-    for i in range(n):
-        tr, g = learner.train_sample(frames[i], int(labels[i]), shifts)
-        c = sample_counts(mm, frames[i], tr, g)
-        for s in SCHEDULES:
-            rt = train_timing(mm, c, s)
-            tot[s] += (rt.cycles, rt.forward, rt.backward, rt.update)
-    cyc = {s: tot[s][0] / n for s in SCHEDULES}
-    return {"config": cfg.name, "layers": list(cfg.network.layers),
-            "timesteps": cfg.timesteps, "lanes": cfg.hardware.lanes, "epoch": 1, "samples": n,
-            "cycles_per_sample": cyc, "fwd_cycles": tot["serial"][1] / n,
-            "bwd_cycles": tot["serial"][2] / n, "upd_cycles": tot["serial"][3] / n,
-            "dense_engine_cycles": {"fwd": tot["dense"][1] / n, "bwd": tot["dense"][2] / n,
-                                    "upd": tot["dense"][3] / n},
-            "dual_reduction": 1 - cyc["dual"] / cyc["serial"],
-            "sparsity_speedup": cyc["dense"] / cyc["serial"]}
-
-
-def measure_inference(cfg, learner, data=None, samples: int | None = None) -> dict:
-    """Inference cycles per test sample against the event bound (timing model), per weight
-    layer: event work, fixed overhead, empty-input cycles; the keys of
-    ``bench/results/forward_cycles.json``."""
-    from golden.data import load_dataset
-    from golden.timing import FIRE_STAGES, infer_timing, input_event_counts
-    from golden.train import TEST_STREAM, encode_split
-    from rtl_gen.memory_map import MemoryMap
-
-    data = data or load_dataset(cfg)
-    frames = encode_split(cfg, data.test_x, TEST_STREAM)
-    if samples:
-        frames = frames[:samples]
-    tr = learner.infer(frames)
-    mm = MemoryMap.of(cfg)
-    n, K = len(frames), mm.n_weight_layers
-    cycles = bound = 0
-    per = np.zeros((K, 2))  # per weight layer: event work, empty-input ACC cycles
-    for i in range(n):
-        ft = infer_timing(mm, input_event_counts(frames[i], tr, i))
-        cycles += ft.cycles
-        bound += ft.event_bound
-        for p in ft.phases:
-            work = p.events * p.groups
-            per[p.layer] += (work, p.acc_cycles - work)
-    layers = []
-    for l in range(K):
-        work, empty = per[l] / n
-        # a layer-step's cycles besides ACC: LOAD, START, one FIRE cycle per group, drain
-        over = cfg.timesteps * (2 + mm.groups(l) + FIRE_STAGES)
-        layers.append({"layer": f"lif{l + 1}" if l < mm.n_lif else "readout",
-                       "event_cycles": work, "overhead_cycles": over, "empty_cycles": empty,
-                       "groups": mm.groups(l)})
-    return {"config": cfg.name, "samples": n, "cycles_per_sample": cycles / n,
-            "event_bound_per_sample": bound / n, "ratio": cycles / bound if bound else None,
-            "layers": layers}
-
-
 def _matches(row: dict, cfg) -> bool:
     if row.get("config") != cfg.name:
         return False
@@ -478,6 +409,8 @@ def _matches(row: dict, cfg) -> bool:
 
 
 def _cycles(ctx: _Context, samples: int) -> Section:
+    from golden.workload import inference_cycles, schedule_cycles
+
     sec = Section("cycles", SECTIONS["cycles"])
     cfg = ctx.cfg
     T = cfg.timesteps
@@ -491,7 +424,7 @@ def _cycles(ctx: _Context, samples: int) -> Section:
     else:
         t0 = time.perf_counter()
         ctx.log(f"report: timing model over {samples} training samples ...")
-        row = measure_schedules(cfg, samples, ctx.data)
+        row = schedule_cycles(cfg, 1, samples, ctx.data)
         ctx.seconds["schedules"] = time.perf_counter() - t0
         src = (f"computed now: golden/timing.py over the first {row['samples']} samples of "
                f"epoch 1 learned by the fixed model (bench/results/schedule.json has no "
@@ -561,7 +494,7 @@ def _cycles(ctx: _Context, samples: int) -> Section:
                 f"bench/forward_cycles.py --config {cfg.name})")
     else:
         learner, state = ctx.fixed_learner()
-        fwd = measure_inference(cfg, learner, ctx.data)
+        fwd = inference_cycles(cfg, learner, ctx.data)
         isrc = (f"computed now: golden/timing.py over the {fwd['samples']} test samples "
                 f"through the {state} fixed model (bench/results/forward_cycles.json is not "
                 f"for {cfg.name}; python bench/forward_cycles.py --config {cfg.name} writes it)")
@@ -741,20 +674,12 @@ def _pareto_flags(points: list[dict], names) -> list[bool]:
         return [bool(p.get("pareto")) for p in points]
     if isinstance(names, list) and names:
         return [p.get("name") in names for p in points]
-    # not said: the points no other point beats in area, cycles and accuracy
-    def key(p):
-        return (p.get("logic_cells"), p.get("cycles_per_sample"), -(p.get("accuracy") or 0))
+    # not said: the points with every objective that no other such point dominates
+    from .dse import OBJECTIVES, dominates
 
-    ok = [all(_num(x) for x in key(p)) for p in points]
-    out = []
-    for i, p in enumerate(points):
-        if not ok[i]:
-            out.append(False)
-            continue
-        a = key(p)
-        out.append(not any(ok[j] and j != i and all(x <= y for x, y in zip(key(q), a))
-                           and key(q) != a for j, q in enumerate(points)))
-    return out
+    ok = [p for p in points if all(_num(p.get(k)) for k, _ in OBJECTIVES)]
+    return [any(p is q for q in ok) and not any(dominates(q, p) for q in ok if q is not p)
+            for p in points]
 
 
 def _pareto(ctx: _Context) -> Section:
@@ -1086,8 +1011,6 @@ def _from_json(build, ctx: _Context, name: str, command: str) -> Section:
         return sec
 
 
-#: The repository's benchmark results (bench/_results.py writes them there).
-RESULTS = Path(__file__).resolve().parent.parent / "bench" / "results"
 
 
 def build_report(cfg, results_dir: Path | str = RESULTS,

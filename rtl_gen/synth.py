@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 __all__ = ["Target", "TARGETS", "RESOURCES", "SynthResult", "synthesize", "yosys_resources",
-           "fit_problems", "format_results", "SynthError", "DEFAULT_BAUD"]
+           "fit_problems", "format_results", "SynthError", "DEFAULT_BAUD",
+           "cell_resources", "design_of"]
 
 #: UART speed of the synthesized bridge (it sizes only the bit counter).
 DEFAULT_BAUD = 115200
@@ -152,11 +153,25 @@ def _run(args: list[str], cwd: Path, log: str) -> None:
                          f"{cwd / log} ends:\n" + "\n".join(tail))
 
 
-def yosys_resources(stat: dict, target: Target) -> dict[str, int]:
-    """Resource estimate from ``stat -json`` output (the top module, flattened)."""
-    cells = stat["design"].get("num_cells_by_type", {})
+def cell_resources(cells: dict[str, int], target: Target) -> dict[str, int]:
+    """Resources that yosys cell counts (``{cell type: count}``) use on ``target``."""
     return {res: sum(n * cells.get(cell, 0) for cell, n in weights.items())
             for res, weights in target.yosys_cells.items()}
+
+
+def yosys_resources(stat: dict, target: Target) -> dict[str, int]:
+    """Resource estimate from ``stat -json`` output (the top module, flattened)."""
+    return cell_resources(stat["design"].get("num_cells_by_type", {}), target)
+
+
+def design_of(cfg, clock_mhz: float | None = None, baud: int = DEFAULT_BAUD) -> tuple[str, str]:
+    """The Verilog and top module that go on a board: ``cfg``'s core behind its UART bridge
+    at ``clock_mhz`` (default the config's clock)."""
+    from .serial_core import SERIAL_TOP, serial_verilog_text
+    from .uart import divisor_for
+
+    clock = clock_mhz or cfg.hardware.clock_mhz
+    return serial_verilog_text(cfg, divisor_for(clock * 1e6, baud)), SERIAL_TOP
 
 
 def fit_problems(used: dict[str, int], target: Target) -> list[str]:
@@ -196,17 +211,13 @@ def synthesize(cfg, target: str | None = None, out_dir: Path | str | None = None
     nextpnr is not run. With ``cache``, a result in ``out_dir`` of the same design, target,
     clock and seed is returned without running the tools.
     """
-    from .serial_core import SERIAL_TOP, serial_verilog_text
-    from .uart import divisor_for
-
     tname = target or cfg.hardware.target
     if tname not in TARGETS:
         raise ValueError(f"target {tname!r}: allowed {', '.join(TARGETS)}")
     tgt = TARGETS[tname]
     clock = clock_mhz or cfg.hardware.clock_mhz
     if verilog is None:
-        verilog = serial_verilog_text(cfg, divisor_for(clock * 1e6, baud))
-        top = SERIAL_TOP
+        verilog, top = design_of(cfg, clock, baud)
     out = Path(out_dir or Path("build") / "synth" / f"{cfg.hash()}-{tname}")
     out.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(json.dumps([verilog, top, tname, clock, seed, place]).encode())

@@ -701,45 +701,13 @@ def _pareto(ctx: _Context) -> Section:
     plotted = [(p, f) for p, f in zip(points, flags)
                if _num(p.get("logic_cells")) and _num(p.get("cycles_per_sample"))]
     if plotted:
-        fig = _figure(7.8, 4.8)
-        ax = fig.add_subplot()
-        xs = np.array([p["logic_cells"] for p, _ in plotted], dtype=float)
-        ys = np.array([p["cycles_per_sample"] for p, _ in plotted], dtype=float)
-        acc = np.array([acc_scale * p["accuracy"] if _num(p.get("accuracy")) else np.nan
-                        for p, _ in plotted])
-        front = np.array([f for _, f in plotted])
-        has_acc = not np.all(np.isnan(acc))
-        sc = ax.scatter(xs, ys, c=acc if has_acc else "#4C72B0", cmap="viridis", s=40,
-                        edgecolors="none", zorder=2)
-        nofit = np.array([p.get("fits") is False for p, _ in plotted])
-        if nofit.any():
-            ax.scatter(xs[nofit], ys[nofit], marker="x", c="black", s=30, zorder=4,
-                       label="does not fit the part")
-        if front.any():
-            ax.scatter(xs[front], ys[front], s=150, facecolors="none", edgecolors="#d62728",
-                       linewidths=1.8, zorder=3, label="Pareto front")
-            order = np.argsort(xs[front])
-            ax.plot(xs[front][order], ys[front][order], "--", color="#d62728", alpha=0.5,
-                    zorder=1)
-            for p, f in plotted:
-                if f:
-                    ax.annotate(str(p.get("name", "")), (p["logic_cells"],
-                                p["cycles_per_sample"]), textcoords="offset points",
-                                xytext=(5, 5), fontsize=7)
-        if front.any() or nofit.any():
-            ax.legend(fontsize=8)
-        if has_acc:
-            fig.colorbar(sc, ax=ax, label="test accuracy (%)")
-        if xs.max() > 8 * max(xs.min(), 1):
-            ax.set_xscale("log")
-        if ys.max() > 8 * max(ys.min(), 1):
-            ax.set_yscale("log")
-        ax.set_xlabel("logic cells")
-        ax.set_ylabel("cycles per training sample")
-        ax.set_title(f"design-space sweep: {len(points)} points, "
-                     f"{int(front.sum())} on the Pareto front", fontsize=10)
-        ax.grid(alpha=0.3, which="both")
-        sec.add(png_figure(fig))
+        from .dse import plot_pareto
+
+        try:
+            sec.add(png_figure(plot_pareto(data)))
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            sec.note("bench/results/dse.json is not in the form rtl_gen/dse.py writes, so it "
+                     f"cannot be plotted ({type(err).__name__}: {err}).", missing=True)
     else:
         sec.note("No point of bench/results/dse.json has both logic cells and cycles per "
                  "sample: nothing to plot.", missing=True)

@@ -213,7 +213,7 @@ def _check_png(src: str) -> tuple[int, int]:
 def _fixture_results(d: Path) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     pts = [{"name": f"L{lanes}-T{t}-{s}", "lanes": lanes, "timesteps": t, "schedule": s,
-            "w_bits": 16, "logic_cells": 4000 * lanes + 100 * t,
+            "width": "w16.12", "w_bits": 16, "logic_cells": 4000 * lanes + 100 * t,
             "cycles_per_sample": 3000 / lanes + 50 * t + (400 if s == "serial" else 0),
             "accuracy": 0.80 + 0.01 * t, "pareto": False}
            for lanes in (1, 2, 4) for t in (2, 4) for s in ("serial", "dual")]
@@ -222,9 +222,11 @@ def _fixture_results(d: Path) -> Path:
         p["fits"] = p["lanes"] < 4 or p["schedule"] == "dual"
     pts[0]["fixed"] = {"w_bits": pts[0].pop("w_bits")}  # as rtl_gen/dse.py nests it
     pts.append({"name": "failed", "lanes": 8, "timesteps": 4, "schedule": "dual",
-                "w_bits": 16, "logic_cells": None, "cycles_per_sample": None,
-                "accuracy": None, "pareto": False})
-    (d / "dse.json").write_text(json.dumps({"config": "tiny", "points": pts,
+                "width": "w16.12", "w_bits": 16, "logic_cells": None,
+                "cycles_per_sample": None, "accuracy": None, "pareto": False,
+                "error": "SynthError: yosys failed"})
+    (d / "dse.json").write_text(json.dumps({"base": "tiny", "target": "ecp5-85k",
+                                            "points": pts, "failed": ["failed"],
                                             "pareto": [p["name"] for p in pts if p["pareto"]],
                                             "seconds": 12.5}))
     (d / "energy.json").write_text(json.dumps([

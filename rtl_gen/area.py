@@ -354,8 +354,7 @@ def area_per_block(cfg, target: str | None = None, out_dir: Path | str | None = 
 
 def flat_resources(cfg, target: str | None = None, synth_dir: Path | str | None = None, *,
                    run: bool = False, design: str | None = None) -> dict[str, int] | None:
-    """yosys' resource estimate of the flattened design (what ``snngen synth`` reports before
-    place and route): from :mod:`rtl_gen.synth`'s cache (default ``build/synth/<config
+    """yosys' resource estimate of the flattened design (before nextpnr packs it): from :mod:`rtl_gen.synth`'s cache (default ``build/synth/<config
     hash>-<target>``) when it holds the same design (the config's, or the one whose
     :func:`design_hash` is ``design``), else, with ``run``, by running its yosys step (no
     place and route); ``None`` otherwise."""
@@ -371,8 +370,9 @@ def flat_resources(cfg, target: str | None = None, synth_dir: Path | str | None 
         return yosys_resources(json.loads(stat.read_text()), TARGETS[tname])
     if not run:
         return None
-    res = synthesize(cfg, tname, d, place=False, verilog=verilog, top=top)
-    return {k: getattr(res, k) for k in RESOURCES}
+    synthesize(cfg, tname, d, place=False, verilog=verilog, top=top)
+    # yosys' own count (the result's may be nextpnr's packer's: not comparable per block)
+    return yosys_resources(json.loads(stat.read_text()), TARGETS[tname])
 
 
 def format_area(res: AreaResult) -> str:

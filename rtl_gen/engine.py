@@ -12,7 +12,7 @@ from amaranth.lib.wiring import In, Out
 from golden.timing import DELTA_STAGES, FIRE_STAGES, PASS_STAGES
 
 from .event_queue import EventQueue
-from .fixed_hw import rshr, rshr_var, sat
+from .fixed_hw import rshr, rshr_var, sat, thermometer
 from .isa import WORDS_PER_LAYER, program_depth
 from .lif_unit import LIFUnit
 from .memory_map import CYCLE_COUNTERS, MemoryMap
@@ -133,11 +133,14 @@ class TrainingEngine(wiring.Component):
         p_T = prog[0][0:8]
         p_K = prog[0][8:16]
         lw = [prog[1 + WORDS_PER_LAYER * l:1 + WORDS_PER_LAYER * (l + 1)] for l in range(KM)]
-        n_in_a = Array(w[0][0:16] for w in lw)
-        n_out_a = Array(w[0][16:32] for w in lw)
-        groups_a = Array(w[1][0:16] for w in lw)
-        hbase_a = Array(w[1][16:32] for w in lw)
-        wbase_a = Array(w[2][0:24] for w in lw)
+        # the fields as wide as the core's capacity: exact whenever prog_ok (no run starts
+        # otherwise); the weight base as wide as a weight address (addresses wrap there anyway)
+        wid_b, grp_b = mm.max_width.bit_length(), CG.bit_length()
+        n_in_a = Array(w[0][0:wid_b] for w in lw)
+        n_out_a = Array(w[0][16:16 + wid_b] for w in lw)
+        groups_a = Array(w[1][0:grp_b] for w in lw)
+        hbase_a = Array(w[1][16:16 + _bits(NR)] for w in lw)
+        wbase_a = Array(w[2][0:_bits(WR)] for w in lw)
         recip_a = Array(w[3][:f.recip_bits + 1] for w in lw)  # prog_ok: <= 2**recip_bits
         ok = (p_T >= 1) & (p_T <= TM) & (p_K >= 2) & (p_K <= KM)
         for l, w in enumerate(lw):
@@ -168,7 +171,7 @@ class TrainingEngine(wiring.Component):
         (thmem,) = mems("thmem", 1, shape=v, depth=max(mm.param_rows, 1))
         (gmem,) = mems("gmem", 1, shape=v, depth=max(mm.param_rows, 1))
         (fmem,) = mems("fmem", 1, shape=unsigned(32 * FW), depth=TM)
-        (cmem,) = mems("cmem", 1, shape=unsigned(16), depth=KM * TM)
+        (cmem,) = mems("cmem", 1, shape=unsigned(wid_b), depth=KM * TM)
 
         w_ra = [x.read_port() for x in wmem]  # forward
         # backward pass, update, host: a second port only where forward and backward overlap
@@ -285,7 +288,7 @@ class TrainingEngine(wiring.Component):
         ft = Signal(range(TM))  # step
         fq = Signal(range(max(CG, 2)))
         f_vth, f_gain = Signal(v), Signal(v)
-        f_events = Signal(16)
+        f_events = Signal(wid_b)
         f_is_out = fl == p_K - 1
         f_G = groups_a[fl]
         m.submodules.f_queue = f_queue = EventQueue(SW)
@@ -295,7 +298,7 @@ class TrainingEngine(wiring.Component):
         f_drain = Signal(range(FIRE_STAGES))
         m.d.sync += [acc_issue.eq(0), fire_issue.eq(0)]
         in_mask = Signal(SW)
-        m.d.comb += in_mask.eq(Cat(i < n_in_a[fl] for i in range(SW)))
+        m.d.comb += in_mask.eq(thermometer(n_in_a[fl], SW))
         host_f_addr = Signal(range(TM))
         with m.FSM(name="fwd"):
             with m.State("IDLE"):
@@ -411,7 +414,7 @@ class TrainingEngine(wiring.Component):
         b_is_out = bl == p_K - 1
         b_latch = Signal()  # the cycle after BSTART: parameter reads arrive
         b_vth, b_gain = Signal(v), Signal(v)
-        b_cnt = Signal(16)
+        b_cnt = Signal(wid_b)
         ds_zero = Signal()
         sum_delta = Signal(signed(vb + _bits(mm.max_width + 1) + 1))
         sum_dg = Signal(signed(vb + ab + _bits(mm.max_width + 1) + 1))
@@ -419,11 +422,11 @@ class TrainingEngine(wiring.Component):
         nz_cnt = Signal(range(CG + 1))
         d_issue, d_q = Signal(), Signal.like(bq)
         b_drain = Signal(range(DELTA_STAGES))
-        pj = Signal(16)  # pass: input index, its bank and row
+        pj = Signal(range(max(mm.max_width, 2)))  # pass: input index, its bank and row
         pj_bank = Signal(range(max(L, 2)))
         pj_row = Signal(range(max(CG, 2)))
         pidx = Signal(range(max(CG, 2)))
-        p_base = Signal(24)  # weight address of input pj's row: wbase + pj * G, incremented
+        p_base = Signal(_bits(WR))  # weight address of input pj's row: wbase + pj * G, stepped
         p_drain = Signal(range(PASS_STAGES))
         p_issue, p_last, p_bank, p_row = Signal(), Signal(), Signal.like(pj_bank), Signal.like(pj_row)
         m.d.sync += [b_latch.eq(0), d_issue.eq(0), p_issue.eq(0)]
@@ -437,7 +440,7 @@ class TrainingEngine(wiring.Component):
         host_param = Signal(range(max(mm.param_rows, 2)))
         host_c_addr = Signal(range(KM * TM))
         u_d_addr = Signal(range(max(NR, 2)))
-        u_w_addr = Signal(range(max(WR, 2)))
+        u_w_addr = Signal(range(max(WR, 2)))  # wbase + uj * G + uq, stepped by G a row
         with m.FSM(name="bwd"):
             with m.State("IDLE"):
                 for k in range(L):
@@ -588,7 +591,7 @@ class TrainingEngine(wiring.Component):
         # ---- update engine: every touched group of every weight layer ----------------------
         ul = Signal(range(KM))
         uq = Signal(range(max(CG, 2)))
-        uj = Signal(16)
+        uj = Signal(range(max(mm.max_width, 2)))
         m.submodules.u_queue = u_queue = EventQueue(CG)
         u_first, u_issue = Signal(), Signal()
         u_da = [[Signal(v, name=f"uda{k}_{t}") for t in range(TM)] for k in range(L)]
@@ -602,9 +605,9 @@ class TrainingEngine(wiring.Component):
         sh_w = Signal(7)  # the host keeps lr_w >= w_frac - v_frac; registered (set while idle)
         m.d.sync += sh_w.eq(self.lr_w + vf - wf)
         g_mask = Signal(CG)
-        m.d.comb += g_mask.eq(Cat(i < groups_a[ul] for i in range(CG)))
+        m.d.comb += g_mask.eq(thermometer(groups_a[ul], CG))
         t_mask = Signal(TM)
-        m.d.comb += t_mask.eq(Cat(t < p_T for t in range(TM)))
+        m.d.comb += t_mask.eq(thermometer(p_T, TM))
         with m.FSM(name="upd"):
             with m.State("IDLE"):
                 with m.If(u_start):
@@ -621,7 +624,7 @@ class TrainingEngine(wiring.Component):
                     m.d.comb += u_queue.o.ready.eq(1)
                     m.d.comb += u_d_addr.eq(hbase_a[ul] + q_new)
                     m.d.sync += [uq.eq(q_new), uj.eq(0), uj_bank.eq(0), uj_row.eq(0),
-                                 u_first.eq(1)]
+                                 u_first.eq(1), u_w_addr.eq(wbase_a[ul] + q_new)]
                     m.next = "UROW"
                 with m.Elif(ul == p_K - 1):
                     m.d.comb += u_done.eq(1)
@@ -630,7 +633,7 @@ class TrainingEngine(wiring.Component):
                     m.d.sync += ul.eq(ul + 1)
                     m.next = "USTART"
             with m.State("UROW"):
-                m.d.comb += [u_busy.eq(1), u_w_addr.eq(wbase_a[ul] + uj * groups_a[ul] + uq)]
+                m.d.comb += u_busy.eq(1)
                 m.d.sync += [u_first.eq(0), u_issue.eq(1), u_bank.eq(uj_bank), u_l0.eq(ul == 0),
                              u_sbits.eq(Cat(hist0_a[t].bit_select(uj, 1) for t in range(TM)))]
                 for k in range(L):
@@ -648,7 +651,7 @@ class TrainingEngine(wiring.Component):
                 with m.If(uj == n_in_a[ul] - 1):
                     m.next = "UNEXT"
                 with m.Else():
-                    m.d.sync += uj.eq(uj + 1)
+                    m.d.sync += [uj.eq(uj + 1), u_w_addr.eq(u_w_addr + groups_a[ul])]
                     with m.If(uj_bank == L - 1):
                         m.d.sync += [uj_bank.eq(0), uj_row.eq(uj_row + 1)]
                     with m.Else():

@@ -6,9 +6,9 @@ signed width; both return values as wide as needed, so nothing wraps before ``sa
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Mux, signed
+from amaranth.hdl import Cat, Const, Mux, Value, signed
 
-__all__ = ["rshr", "rshr_var", "sat"]
+__all__ = ["rshr", "rshr_var", "sat", "thermometer"]
 
 
 def rshr(x, k: int):
@@ -30,3 +30,34 @@ def sat(x, bits: int):
 def rshr_var(x, s):
     """Round-half-up arithmetic right shift by a run-time amount ``s`` (an unsigned signal)."""
     return (x + ((Const(1, 1) << s) >> 1)) >> s
+
+
+def thermometer(n, width: int):
+    """``Cat(i < n for i in range(width))`` for an unsigned ``n`` of any width: the first
+    ``min(n, width)`` bits set.
+
+    Built from equality decoders of ``n``'s high and low halves and OR chains, without
+    comparators: on an iCE40 or ECP5 every ``i < n`` would be a carry chain as wide as ``n``
+    (``width`` of them), this is about one LUT per output bit.
+    """
+    n = Value.cast(n)
+    b = max(1, (width - 1).bit_length())  # every i < width is below 2**b
+    big = n[b:].any() if len(n) > b else Const(0)  # n >= 2**b: all ones
+    nb = n[:b] if len(n) >= b else n.as_unsigned()
+    if len(nb) < b:
+        nb = Cat(nb, Const(0, b - len(nb)))
+    h = b // 2
+    lo, hi = nb[:h], nb[h:]
+
+    def above(x, count):
+        """``eq[a] = (x == a)`` and ``gt[a] = (x > a)`` for ``a < count``."""
+        eq = [x == a for a in range(1 << len(x))]
+        gt = [Const(0)] * len(eq)
+        for a in range(len(eq) - 2, -1, -1):
+            gt[a] = gt[a + 1] | eq[a + 1]
+        return eq[:count], gt[:count]
+
+    eq_hi, gt_hi = above(hi, 1 << (b - h))
+    _, gt_lo = above(lo, 1 << h) if h else ([], [Const(0)])
+    return Cat(big | gt_hi[i >> h] | (eq_hi[i >> h] & gt_lo[i & ((1 << h) - 1)])
+               for i in range(width))

@@ -123,12 +123,16 @@ class HostInterface(wiring.Component):
         return hit
 
     def _fits(self, m, sel, end, slack=0):
-        """1 when ``end <= depths[sel] + slack`` (0 for an unknown ``sel``)."""
-        ok = Signal()
+        """1 when ``end <= depths[sel] + slack`` (0 for an unknown ``sel``): one comparator
+        against the selected memory's limit, not one per memory."""
+        limit = Signal(range(max(self.depths.values()) + slack + 1))
+        known = Signal()
         with m.Switch(sel):
             for k, d in sorted(self.depths.items()):
                 with m.Case(k):
-                    m.d.comb += ok.eq(end <= d + slack)
+                    m.d.comb += [limit.eq(d + slack), known.eq(1)]
+        ok = Signal()
+        m.d.comb += ok.eq(known & (end <= limit))
         return ok
 
     def elaborate(self, platform):

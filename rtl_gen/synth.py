@@ -97,6 +97,10 @@ TARGETS: dict[str, Target] = {
 }
 
 
+#: Bumped when the flow's steps change, so results cached by an older flow are redone.
+_FLOW_VERSION = 2
+
+
 class SynthError(RuntimeError):
     """A tool failed (not a design that does not fit: that is a result)."""
 
@@ -104,13 +108,16 @@ class SynthError(RuntimeError):
 @dataclass
 class SynthResult:
     """What one synthesis run found. Resource counts are nextpnr's placed utilisation when
-    ``placed``, else yosys' estimate (``problems`` then says what overflows)."""
+    ``placed``; else, when ``packed``, nextpnr's packer's count of the same cells before
+    placement (on an iCE40 a logic cell holds a LUT, a carry and a flip-flop, and only the
+    packer knows how many share one); else yosys' estimate. ``problems`` says what overflows."""
 
     config: str
     target: str
     fits: bool
     placed: bool
     clock_mhz: float
+    packed: bool = False
     fmax_mhz: float | None = None
     logic_cells: int = 0
     ffs: int = 0
@@ -174,6 +181,13 @@ def design_of(cfg, clock_mhz: float | None = None, baud: int = DEFAULT_BAUD) -> 
     return serial_verilog_text(cfg, divisor_for(clock * 1e6, baud)), SERIAL_TOP
 
 
+def _pnr_resources(report: dict, target: Target) -> dict[str, int]:
+    """Resources in a nextpnr report's utilisation (those the target maps to a cell)."""
+    util = report.get("utilization", {})
+    return {res: int(util[cell]["used"]) for res, cell in target.pnr_cells.items()
+            if cell in util}
+
+
 def fit_problems(used: dict[str, int], target: Target) -> list[str]:
     """One line per resource that overflows the part: used, available, by how much."""
     out = []
@@ -220,7 +234,8 @@ def synthesize(cfg, target: str | None = None, out_dir: Path | str | None = None
         verilog, top = design_of(cfg, clock, baud)
     out = Path(out_dir or Path("build") / "synth" / f"{cfg.hash()}-{tname}")
     out.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(json.dumps([verilog, top, tname, clock, seed, place]).encode())
+    key = hashlib.sha256(json.dumps([verilog, top, tname, clock, seed, place,
+                                     _FLOW_VERSION]).encode())
     key = key.hexdigest()[:16]
     if cache and (out / "result.json").exists():
         old = json.loads((out / "result.json").read_text())
@@ -252,6 +267,18 @@ def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float,
         kfile.write_text(ykey)
     res.yosys_seconds = time.perf_counter() - t0
     used = yosys_resources(json.loads((out / "stat.json").read_text()), tgt)
+    # nextpnr's packer counts the cells as placement will (seconds): yosys' LUT count misses
+    # the logic cells taken by carries and flip-flops that share no LUT
+    t0 = time.perf_counter()
+    nextpnr = [_tool(tgt.nextpnr), *tgt.nextpnr_args, "--json", "netlist.json"]
+    try:
+        _run([*nextpnr, "--pack-only", "--report", "pack.json", "-q"], out, "pack.log")
+    except SynthError:
+        pass  # the placement step below reports the same failure with its log
+    else:
+        used.update(_pnr_resources(json.loads((out / "pack.json").read_text()), tgt))
+        res.packed = True
+    res.pnr_seconds = time.perf_counter() - t0
     for k, v in used.items():
         setattr(res, k, v)
     res.problems = fit_problems(used, tgt)
@@ -259,23 +286,20 @@ def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float,
         return res
 
     t0 = time.perf_counter()
-    args = [_tool(tgt.nextpnr), *tgt.nextpnr_args, "--json", "netlist.json", "--freq",
-            f"{clock:g}", "--seed", str(seed), "--report", "report.json", "-q",
-            "--timing-allow-fail"]  # a missed clock is a result (the Fmax), not an error
+    args = [*nextpnr, "--freq", f"{clock:g}", "--seed", str(seed), "--report", "report.json",
+            "-q", "--timing-allow-fail"]  # a missed clock is a result (the Fmax), not an error
     if tname.startswith("ecp5"):
         args += ["--textcfg", "design.config"]
     try:
         _run(args, out, "nextpnr.log")
     except SynthError as e:
         res.problems = [f"place and route failed: {e}"]
-        res.pnr_seconds = time.perf_counter() - t0
+        res.pnr_seconds += time.perf_counter() - t0
         return res
-    res.pnr_seconds = time.perf_counter() - t0
+    res.pnr_seconds += time.perf_counter() - t0
     report = json.loads((out / "report.json").read_text())
-    util = report.get("utilization", {})
-    for res_name, cell in tgt.pnr_cells.items():
-        if cell in util:
-            setattr(res, res_name, int(util[cell]["used"]))
+    for res_name, n in _pnr_resources(report, tgt).items():
+        setattr(res, res_name, n)
     fmax = report.get("fmax", {})
     if fmax:
         res.fmax_mhz = round(min(v["achieved"] for v in fmax.values()), 2)

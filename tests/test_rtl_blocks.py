@@ -11,6 +11,7 @@ from golden.fixed_point import hi, lo
 from rtl_gen.config import load_config
 from rtl_gen.event_queue import EventQueue
 from rtl_gen.engine import acc_bits
+from rtl_gen.fixed_hw import thermometer
 from rtl_gen.lif_unit import LIFUnit
 
 
@@ -117,3 +118,27 @@ def test_event_queue_emits_active_indices_in_order(width, seed):
 def test_event_queue_rejects_zero_width():
     with pytest.raises(ValueError, match="width must be at least 1, not 0"):
         EventQueue(0)
+
+
+@pytest.mark.parametrize("width,n_bits", [(1, 3), (2, 1), (3, 2), (5, 3), (17, 5), (64, 7),
+                                          (64, 16), (128, 8)])
+def test_thermometer_sets_the_bits_below_n(width, n_bits):
+    """``thermometer(n, width)`` equals ``Cat(i < n for i in range(width))`` for every ``n``
+    (narrower or wider than the index, above ``width`` too)."""
+    from amaranth.hdl import Module, Signal
+
+    n, out = Signal(n_bits), Signal(width)
+    m = Module()
+    m.d.comb += out.eq(thermometer(n, width))
+    values = sorted(set(range(min(1 << n_bits, 300))) | {(1 << n_bits) - 1})
+    seen = []
+
+    async def bench(ctx):
+        for v in values:
+            ctx.set(n, v)
+            seen.append((v, ctx.get(out)))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen == [(v, (1 << min(v, width)) - 1) for v in values]

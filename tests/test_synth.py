@@ -94,8 +94,9 @@ def test_synth_cli_rejects_bad_arguments(tmp_path):
 
 
 def test_synth_cli_reports_what_overflows(tmp_path):
-    """A core too big for the UP5K: yosys runs, nextpnr does not, and the message names
-    every resource that overflows with by how much (exit 1)."""
+    """A core too big for the UP5K: yosys and nextpnr's packer run, placement does not, and
+    the message names every resource that overflows with by how much (exit 1). The logic
+    cells are the packer's count: at least yosys' LUTs (a cell holds one LUT)."""
     out = tmp_path / "s.json"
     r = CliRunner().invoke(main, ["synth", "tiny", "--target", "ice40-up5k", "-o",
                                   str(tmp_path / "build"), "--json", str(out)])
@@ -104,7 +105,11 @@ def test_synth_cli_reports_what_overflows(tmp_path):
     assert "available on iCE40UP5K SG48 (over by" in r.output
     d = json.loads(out.read_text())
     assert d["fits"] is False and d["placed"] is False and d["logic_cells"] > 5280
-    assert d["problems"] and d["fmax_mhz"] is None
+    assert d["problems"] and d["fmax_mhz"] is None and d["packed"] is True
+    stat = json.loads((tmp_path / "build" / "stat.json").read_text())
+    luts = stat["design"]["num_cells_by_type"]["SB_LUT4"]
+    assert d["logic_cells"] >= luts
+    assert f"logic cells: {d['logic_cells']} used" in r.output
 
 
 @pytest.mark.slow

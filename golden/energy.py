@@ -181,7 +181,7 @@ def widths(cfg) -> Widths:
         gsum=v + acc + _bits(h.max_width + 1) + 1,
         pacc=v + w + _bits(h.lanes + 1) + _bits(mm.cap_groups + 1) + 1,
         grad=grad, step=max(grad, rowsum + 1) if cfg.network.weight_centering else grad,
-        recip=f.recip_bits + 1, count=16, frame=32 * mm.frame_words,
+        recip=f.recip_bits + 1, count=h.max_width.bit_length(), frame=32 * mm.frame_words,
         spike_vec=mm.spike_width, tm=tm)
 
 

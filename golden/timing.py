@@ -58,8 +58,9 @@ __all__ = ["ForwardPhase", "RunTiming", "SampleCounts", "forward_layer_cycles",
 SCHEDULES = ("serial", "dual", "dense")
 
 
-#: Pipeline stages of the forward engine's FIRE data path (current and u_pre, then the rest).
-FIRE_STAGES = 2
+#: Pipeline stages of the forward engine's FIRE data path (the sums and membranes read and
+#: registered, current and u_pre, then the rest).
+FIRE_STAGES = 3
 
 
 def forward_layer_cycles(events: int, n_in: int, groups: int, dense: bool = False) -> int:

@@ -98,7 +98,7 @@ class TrainingEngine(wiring.Component):
         One record per fired forward group (for testbenches; no back-pressure).
 
     Cycle behaviour: the scheduler runs stages (one cycle plus the longest engine started);
-    forward ``4 + ACC + G`` per layer and step, backward ``G + 5`` plus a ``W^T da`` pass per
+    forward ``5 + ACC + G`` per layer and step, backward ``G + 5`` plus a ``W^T da`` pass per
     layer and step, update ``2 + touched * (1 + n_in)`` per layer; golden/timing.py is the exact
     model and docs/architecture.md the description.
     """
@@ -362,22 +362,37 @@ class TrainingEngine(wiring.Component):
                         m.d.sync += fl.eq(fl + 1)
                         m.next = "LOAD"
 
-        # FIRE data stages: the LIF units take the sums and membranes of group fire_q (stage
-        # 1: current and u_pre) and give spikes, membranes and surrogates a cycle later
-        # (stage 2, group fire2_q), when everything is written
-        fire2, fire2_q = Signal(), Signal.like(fq)
-        m.d.sync += [fire2.eq(fire_issue), fire2_q.eq(fire_q)]
+        # FIRE data stages (FIRE_STAGES >= 2), group fire_q in stage 1: the sums and
+        # membranes arrive from their memories and are registered (stages 1 .. FIRE_STAGES -
+        # 2); the LIF units take them (current and u_pre) and give spikes, membranes and
+        # surrogates a cycle later, in the last stage (group fire_w_q), when everything is
+        # written
+        fire_w, fire_w_q = fire_issue, fire_q
+        for st in range(2, FIRE_STAGES + 1):
+            nxt, nxt_q = Signal(name=f"fire_s{st}"), Signal.like(fq, name=f"fire_q{st}")
+            m.d.sync += [nxt.eq(fire_w), nxt_q.eq(fire_w_q)]
+            fire_w, fire_w_q = nxt, nxt_q
+
+        def delayed(x, n, name):
+            for i in range(n):
+                r = Signal.like(x, name=f"{name}_d{i + 1}")
+                m.d.sync += r.eq(x)
+                x = r
+            return x
+
         spikes = Signal(L)
-        h_row = ft[0] * NR + hbase_a[fl] + fire2_q
+        h_row = ft[0] * NR + hbase_a[fl] + fire_w_q
         for k in range(L):
-            lif = LIFUnit(cfg, ab, stages=FIRE_STAGES)
+            lif = LIFUnit(cfg, ab, stages=2)
             m.submodules[f"lif{k}"] = lif
-            a2 = Signal(signed(ab), name=f"fire_a{k}")  # the exact sum, for the history
-            m.d.sync += a2.eq(a_r[k].data)
+            # the exact sum, for the history (written in the last stage)
+            a2 = delayed(a_r[k].data, FIRE_STAGES - 1, f"fire_a{k}")
             m.d.comb += [
-                lif.acc.eq(a_r[k].data), lif.gain.eq(f_gain), lif.u.eq(u_r[k].data),
+                lif.acc.eq(delayed(a_r[k].data, FIRE_STAGES - 2, f"lif_acc{k}")),
+                lif.gain.eq(f_gain),
+                lif.u.eq(delayed(u_r[k].data, FIRE_STAGES - 2, f"lif_u{k}")),
                 lif.rest.eq(ft == 0), lif.vth.eq(f_vth),
-                lif.enable.eq(fire2_q * L + k < n_out_a[fl]),
+                lif.enable.eq(fire_w_q * L + k < n_out_a[fl]),
                 spikes[k].eq(lif.spike & ~f_is_out),
             ]
             with m.If(acc_issue):
@@ -386,24 +401,24 @@ class TrainingEngine(wiring.Component):
             with m.Elif(fire_issue):
                 m.d.comb += [a_w[k].addr.eq(fire_q), a_w[k].data.eq(0), a_w[k].en.eq(1)]
             m.d.comb += [
-                u_w[k].addr.eq(hbase_a[fl] + fire2_q), u_w[k].data.eq(lif.u_post),
-                u_w[k].en.eq(fire2 & ~f_is_out),
+                u_w[k].addr.eq(hbase_a[fl] + fire_w_q), u_w[k].data.eq(lif.u_post),
+                u_w[k].en.eq(fire_w & ~f_is_out),
                 h_w[k].addr.eq(h_row), h_w[k].data.eq(Cat(lif.surrogate, a2)),
-                h_w[k].en.eq(fire2 & ~f_is_out),
-                o_w[k].addr.eq(ft * f_G + fire2_q), o_w[k].data.eq(lif.readout),
-                o_w[k].en.eq(fire2 & f_is_out),
+                h_w[k].en.eq(fire_w & ~f_is_out),
+                o_w[k].addr.eq(ft * f_G + fire_w_q), o_w[k].data.eq(lif.readout),
+                o_w[k].en.eq(fire_w & f_is_out),
                 self.obs.u_pre[k].eq(lif.u_pre), self.obs.u_post[k].eq(lif.u_post),
                 self.obs.value[k].eq(Mux(f_is_out, lif.readout, lif.surrogate)),
             ]
-        with m.If(fire2 & ~f_is_out):
-            m.d.sync += nvec.word_select(fire2_q, L).eq(spikes)
+        with m.If(fire_w & ~f_is_out):
+            m.d.sync += nvec.word_select(fire_w_q, L).eq(spikes)
         for k in range(L):
-            m.d.comb += [hist_w[k].addr.eq(fl * CG + fire2_q),
+            m.d.comb += [hist_w[k].addr.eq(fl * CG + fire_w_q),
                          hist_w[k].data.eq(spikes[k].replicate(TM)),
-                         hist_w[k].en.eq(Mux(fire2 & ~f_is_out, Const(1, TM) << ft, 0))]
+                         hist_w[k].en.eq(Mux(fire_w & ~f_is_out, Const(1, TM) << ft, 0))]
         m.d.comb += [
-            self.obs_valid.eq(fire2), self.obs.cycle.eq(cyc["total"]), self.obs.t.eq(ft),
-            self.obs.layer.eq(fl), self.obs.group.eq(fire2_q), self.obs.spike.eq(spikes),
+            self.obs_valid.eq(fire_w), self.obs.cycle.eq(cyc["total"]), self.obs.t.eq(ft),
+            self.obs.layer.eq(fl), self.obs.group.eq(fire_w_q), self.obs.spike.eq(spikes),
         ]
 
         # ---- backward engine: one step, weight layers from the readout down -----------------
@@ -431,8 +446,15 @@ class TrainingEngine(wiring.Component):
         p_issue, p_last, p_bank, p_row = Signal(), Signal(), Signal.like(pj_bank), Signal.like(pj_row)
         m.d.sync += [b_latch.eq(0), d_issue.eq(0), p_issue.eq(0)]
         b_param = bl * TM + bt
-        sh_th = self.lr_th
-        sh_g = wf + self.lr_g
+        # the threshold and gain steps, registered every cycle: the sums are final from the
+        # second DDRAIN cycle on (DELTA_STAGES >= 2), so BUPD finds the steps of the final sums
+        # and only subtracts and saturates. The shift amounts are set while idle.
+        sh_th, sh_g = Signal(6), Signal(7)
+        m.d.sync += [sh_th.eq(self.lr_th), sh_g.eq(wf + self.lr_g)]
+        # (|step| <= |sum| + 1, and -sum_delta takes a bit more than sum_delta)
+        th_step = Signal(signed(len(sum_delta) + 2))
+        g_step = Signal(signed(len(sum_dg) + 1))
+        m.d.sync += [th_step.eq(rshr_var(-sum_delta, sh_th)), g_step.eq(rshr_var(sum_dg, sh_g))]
         target = int(round(net.target * (1 << vf)))
         hinge = net.loss == "hinge"
         host_o_addr = Signal(range(max(mm.readout_capacity, 2)))
@@ -479,10 +501,10 @@ class TrainingEngine(wiring.Component):
                 with m.If(~b_is_out):
                     if learn_th:
                         m.d.comb += [th_w.addr.eq(b_param), th_w.en.eq(1),
-                                     th_w.data.eq(sat(b_vth - rshr_var(-sum_delta, sh_th), vb))]
+                                     th_w.data.eq(sat(b_vth - th_step, vb))]
                     if centering:
                         m.d.comb += [g_w.addr.eq(b_param), g_w.en.eq(1),
-                                     g_w.data.eq(sat(b_gain - rshr_var(sum_dg, sh_g), vb))]
+                                     g_w.data.eq(sat(b_gain - g_step, vb))]
                 with m.If((bl != 0) & ((nz_cnt != 0) | dense)):
                     m.d.sync += [pj.eq(0), pj_bank.eq(0), pj_row.eq(0), pidx.eq(0),
                                  p_base.eq(wbase_a[bl])]

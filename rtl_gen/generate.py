@@ -78,7 +78,7 @@ def manifest(cfg, core: Core) -> dict:
         "program": compile_network(cfg).words(),
         "schedule": cfg.hardware.schedule,
         "observation": {name: {"offset": f.offset, "width": f.width} for name, f in layout},
-        "timing": "golden/timing.py (forward 4 + ACC + G per layer and step; backward G + 5 "
+        "timing": "golden/timing.py (forward 5 + ACC + G per layer and step; backward G + 5 "
                   "+ n_in * nz + 1; update 2 + touched * (1 + n_in) per layer)",
     }
 

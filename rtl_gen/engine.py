@@ -363,10 +363,10 @@ class TrainingEngine(wiring.Component):
                         m.next = "LOAD"
 
         # FIRE data stages (FIRE_STAGES >= 2), group fire_q in stage 1: the sums and
-        # membranes arrive from their memories and are registered (stages 1 .. FIRE_STAGES -
-        # 2); the LIF units take them (current and u_pre) and give spikes, membranes and
-        # surrogates a cycle later, in the last stage (group fire_w_q), when everything is
-        # written
+        # membranes arrive from their memories; the LIF units take them (with three stages or
+        # more: the product acc * gain registered; then current and u_pre registered) and give
+        # spikes, membranes and surrogates in the last stage (group fire_w_q), when everything
+        # is written. Stages beyond the LIF's three register the memories' outputs first.
         fire_w, fire_w_q = fire_issue, fire_q
         for st in range(2, FIRE_STAGES + 1):
             nxt, nxt_q = Signal(name=f"fire_s{st}"), Signal.like(fq, name=f"fire_q{st}")
@@ -383,14 +383,15 @@ class TrainingEngine(wiring.Component):
         spikes = Signal(L)
         h_row = ft[0] * NR + hbase_a[fl] + fire_w_q
         for k in range(L):
-            lif = LIFUnit(cfg, ab, stages=2)
+            lif_stages = min(FIRE_STAGES, 3)
+            lif = LIFUnit(cfg, ab, stages=lif_stages)
             m.submodules[f"lif{k}"] = lif
             # the exact sum, for the history (written in the last stage)
             a2 = delayed(a_r[k].data, FIRE_STAGES - 1, f"fire_a{k}")
             m.d.comb += [
-                lif.acc.eq(delayed(a_r[k].data, FIRE_STAGES - 2, f"lif_acc{k}")),
+                lif.acc.eq(delayed(a_r[k].data, FIRE_STAGES - lif_stages, f"lif_acc{k}")),
                 lif.gain.eq(f_gain),
-                lif.u.eq(delayed(u_r[k].data, FIRE_STAGES - 2, f"lif_u{k}")),
+                lif.u.eq(delayed(u_r[k].data, FIRE_STAGES - lif_stages, f"lif_u{k}")),
                 lif.rest.eq(ft == 0), lif.vth.eq(f_vth),
                 lif.enable.eq(fire_w_q * L + k < n_out_a[fl]),
                 spikes[k].eq(lif.spike & ~f_is_out),

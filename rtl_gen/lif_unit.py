@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from amaranth.hdl import Module, Mux, signed
+from amaranth.hdl import Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -46,13 +46,16 @@ class LIFUnit(wiring.Component):
     Cycle behaviour: with ``stages=1`` purely combinational (results valid in the cycle the
     inputs are). With ``stages=2`` a register after ``u_pre``: ``acc``, ``gain``, ``u`` and
     ``rest`` are taken in cycle ``c``; ``vth``, ``enable`` and every output except
-    ``current`` belong to cycle ``c + 1``.
+    ``current`` belong to cycle ``c + 1``. With ``stages=3`` also a register after the
+    product ``acc * gain`` (an FPGA multiplier's output register): the inputs are taken in
+    cycle ``c``, ``current`` belongs to ``c + 1``, ``vth``, ``enable`` and the other outputs
+    to ``c + 2``.
     """
 
     def __init__(self, cfg, acc_bits: int, stages: int = 1):
-        if stages not in (1, 2):
+        if stages not in (1, 2, 3):
             self._MustUse__silence = True  # a rejected component is not an unused one
-            raise ValueError(f"stages must be 1 or 2, not {stages!r}")
+            raise ValueError(f"stages must be 1, 2 or 3, not {stages!r}")
         self.cfg = cfg
         self.stages = stages
         f = cfg.fixed
@@ -69,15 +72,25 @@ class LIFUnit(wiring.Component):
         m = Module()
         net, f = self.cfg.network, self.cfg.fixed
         vb, wf, vf = f.v_bits, f.w_frac, f.v_frac
+        acc, u, rest = self.acc, self.u, self.rest
+        prod = acc * self.gain if net.weight_centering else None
+        if self.stages == 3:  # the product (and what goes with it) registered
+            acc_r, u_r, rest_r = Signal.like(acc), Signal.like(u), Signal()
+            m.d.sync += [acc_r.eq(acc), u_r.eq(u), rest_r.eq(rest)]
+            if prod is not None:
+                prod_r = Signal(signed(len(acc) + vb))
+                m.d.sync += prod_r.eq(prod)
+                prod = prod_r
+            acc, u, rest = acc_r, u_r, rest_r
         # current
-        if net.weight_centering:
-            m.d.comb += self.current.eq(sat(rshr(self.acc * self.gain, wf), vb))
+        if prod is not None:
+            m.d.comb += self.current.eq(sat(rshr(prod, wf), vb))
         else:
-            m.d.comb += self.current.eq(sat(rshr(self.acc, wf - vf), vb))
-        stage = m.d.sync if self.stages == 2 else m.d.comb
-        stage += self.readout.eq(sat(rshr(self.acc, wf - vf), vb))
+            m.d.comb += self.current.eq(sat(rshr(acc, wf - vf), vb))
+        stage = m.d.sync if self.stages >= 2 else m.d.comb
+        stage += self.readout.eq(sat(rshr(acc, wf - vf), vb))
         # leak and integrate
-        u = Mux(self.rest, 0, self.u)
+        u = Mux(rest, 0, u)
         if net.leak == 1.0:
             leaked = u
         elif math.log2(net.leak).is_integer():

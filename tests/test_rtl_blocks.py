@@ -58,21 +58,35 @@ def _golden_lif(cfg, rows):
     {"leak": 1.0, "reset": "soft", "weight_centering": False, "surrogate": "triangle",
      "surrogate_width": 0.25},
 ])
-def test_lif_unit_equals_golden(network):
+@pytest.mark.parametrize("stages", [1, 2, 3])
+def test_lif_unit_equals_golden(network, stages):
+    """Every output equals the golden model's; pipelined, each belongs to the cycle its
+    docstring says (vector i's acc, gain, u and rest go in at cycle i, its vth and enable and
+    its outputs are at cycle i + stages - 1, its current at i + max(stages - 2, 0))."""
     cfg = load_config("default").replace(network=network)
     rows = _lif_vectors(cfg, 300, seed=len(str(network)))
     want = _golden_lif(cfg, rows)
-    dut = LIFUnit(cfg, acc_bits(cfg))
+    dut = LIFUnit(cfg, acc_bits(cfg), stages=stages)
     got = {k: [] for k in want}
+    late, cur_late = stages - 1, max(stages - 2, 0)
 
     async def bench(ctx):
-        for r in rows:
-            for k, v in r.items():
-                ctx.set(getattr(dut, k), v)
+        for c in range(len(rows) + late):
+            if c < len(rows):
+                for k in ("acc", "gain", "u", "rest"):
+                    ctx.set(getattr(dut, k), rows[c][k])
+            if 0 <= c - late < len(rows):
+                for k in ("vth", "enable"):
+                    ctx.set(getattr(dut, k), rows[c - late][k])
             for k in got:
-                got[k].append(ctx.get(getattr(dut, k)))
+                if 0 <= c - (cur_late if k == "current" else late) < len(rows):
+                    got[k].append(ctx.get(getattr(dut, k)))
+            if stages > 1:
+                await ctx.tick()
 
     sim = Simulator(dut)
+    if stages > 1:
+        sim.add_clock(1e-6)
     sim.add_testbench(bench)
     sim.run()
     for k in want:

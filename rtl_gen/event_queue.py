@@ -48,7 +48,8 @@ class EventQueue(wiring.Component):
     ``c + 1``; each accepted index is cleared and the next is offered in the following cycle,
     so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero vector takes none.
     The index comes from a priority encoder over the whole vector (a tree of ``log2(width)``
-    levels, one cycle, no scanning).
+    levels, no scanning) that looks at the *next* pending bits, so ``o`` comes straight from
+    registers: the encoder is not in series with what the consumer does with the index.
     """
 
     def __init__(self, width: int):
@@ -64,17 +65,33 @@ class EventQueue(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        pending = Signal(self.width)
-        rest = Signal(self.width)  # pending without its lowest set bit
-        m.d.comb += rest.eq(pending & (pending - 1))
-        _, index = _lowest_set(pending, 0, self.width)
-        m.d.comb += [
-            self.o.valid.eq(pending != 0),
-            self.o.payload.index.eq(index),
-            self.o.payload.last.eq(rest == 0),
-        ]
+        w = self.width
+        pending = Signal(w)
+        index = Signal.like(self.o.payload.index)
+        valid, last = Signal(), Signal(init=1)  # as for an empty vector
+        # the pending bits of the next cycle, and their head, registered with them
+        head = Signal(w)  # one-hot of the offered index
+        m.d.comb += head.eq(Const(1, w) << index)
+        nxt = Signal(w)
         with m.If(self.load):
-            m.d.sync += pending.eq(self.vector)
-        with m.Elif(self.o.valid & self.o.ready):
-            m.d.sync += pending.eq(rest)
+            m.d.comb += nxt.eq(self.vector)
+        with m.Elif(valid & self.o.ready):
+            m.d.comb += nxt.eq(pending & ~head)
+        with m.Else():
+            m.d.comb += nxt.eq(pending)
+        any_next, index_next = _lowest_set(nxt, 0, w)
+        m.d.sync += [pending.eq(nxt), index.eq(index_next), valid.eq(any_next),
+                     last.eq(~_more_than_one(nxt, 0, w)[1])]
+        m.d.comb += [self.o.valid.eq(valid), self.o.payload.index.eq(index),
+                     self.o.payload.last.eq(last)]
         return m
+
+
+def _more_than_one(bits, lo: int, hi: int):
+    """(any bit set, more than one bit set) of ``bits[lo:hi]``: a tree, no carry chain."""
+    if hi - lo == 1:
+        return bits[lo], Const(0)
+    mid = (lo + hi) // 2
+    a_lo, m_lo = _more_than_one(bits, lo, mid)
+    a_hi, m_hi = _more_than_one(bits, mid, hi)
+    return a_lo | a_hi, m_lo | m_hi | (a_lo & a_hi)

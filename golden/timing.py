@@ -59,7 +59,7 @@ SCHEDULES = ("serial", "dual", "dense")
 
 
 #: Pipeline stages of the forward engine's FIRE data path (the sums and membranes read and
-#: registered, current and u_pre, then the rest).
+#: the product acc * gain registered, then current and u_pre, then the rest).
 FIRE_STAGES = 3
 
 

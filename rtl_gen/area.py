@@ -354,10 +354,11 @@ def area_per_block(cfg, target: str | None = None, out_dir: Path | str | None = 
 
 def flat_resources(cfg, target: str | None = None, synth_dir: Path | str | None = None, *,
                    run: bool = False, design: str | None = None) -> dict[str, int] | None:
-    """yosys' resource estimate of the flattened design (before nextpnr packs it): from :mod:`rtl_gen.synth`'s cache (default ``build/synth/<config
-    hash>-<target>``) when it holds the same design (the config's, or the one whose
-    :func:`design_hash` is ``design``), else, with ``run``, by running its yosys step (no
-    place and route); ``None`` otherwise."""
+    """yosys' resource estimate of the flattened design (before nextpnr packs it, so that it
+    compares with the per-block yosys counts): from :mod:`rtl_gen.synth`'s cache (default
+    ``build/synth/<config hash>-<target>``) when it holds the same design (the config's, or
+    the one whose :func:`design_hash` is ``design``), else, with ``run``, by running its
+    yosys step (no place and route); ``None`` otherwise."""
     from .synth import synthesize, yosys_resources
 
     tname = area_target(cfg, target)
@@ -366,12 +367,10 @@ def flat_resources(cfg, target: str | None = None, synth_dir: Path | str | None 
     if design is None or run:
         verilog, top = design_of(cfg)
         design = design_hash(verilog)
-    if cached.exists() and stat.exists() and design_hash(cached.read_text()) == design:
-        return yosys_resources(json.loads(stat.read_text()), TARGETS[tname])
-    if not run:
-        return None
-    synthesize(cfg, tname, d, place=False, verilog=verilog, top=top)
-    # yosys' own count (the result's may be nextpnr's packer's: not comparable per block)
+    if not (cached.exists() and stat.exists() and design_hash(cached.read_text()) == design):
+        if not run:
+            return None
+        synthesize(cfg, tname, d, place=False, verilog=verilog, top=top)
     return yosys_resources(json.loads(stat.read_text()), TARGETS[tname])
 
 

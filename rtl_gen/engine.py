@@ -382,8 +382,8 @@ class TrainingEngine(wiring.Component):
 
         spikes = Signal(L)
         h_row = ft[0] * NR + hbase_a[fl] + fire_w_q
+        lif_stages = min(FIRE_STAGES, 3)
         for k in range(L):
-            lif_stages = min(FIRE_STAGES, 3)
             lif = LIFUnit(cfg, ab, stages=lif_stages)
             m.submodules[f"lif{k}"] = lif
             # the exact sum, for the history (written in the last stage)

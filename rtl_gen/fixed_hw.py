@@ -43,7 +43,7 @@ def thermometer(n, width: int):
     n = Value.cast(n)
     b = max(1, (width - 1).bit_length())  # every i < width is below 2**b
     big = n[b:].any() if len(n) > b else Const(0)  # n >= 2**b: all ones
-    nb = n[:b] if len(n) >= b else n.as_unsigned()
+    nb = n[:b]  # zero-extended to b bits when n is narrower
     if len(nb) < b:
         nb = Cat(nb, Const(0, b - len(nb)))
     h = b // 2

@@ -98,7 +98,7 @@ class TrainingEngine(wiring.Component):
         One record per fired forward group (for testbenches; no back-pressure).
 
     Cycle behaviour: the scheduler runs stages (one cycle plus the longest engine started);
-    forward ``5 + ACC + G`` per layer and step, backward ``G + 5`` plus a ``W^T da`` pass per
+    forward ``5 + ACC + G`` per layer and step, backward ``G + 7`` plus a ``W^T da`` pass per
     layer and step, update ``2 + touched * (1 + n_in)`` per layer; golden/timing.py is the exact
     model and docs/architecture.md the description.
     """
@@ -434,7 +434,10 @@ class TrainingEngine(wiring.Component):
         ds_zero = Signal()
         sum_delta = Signal(signed(vb + _bits(mm.max_width + 1) + 1))
         sum_dg = Signal(signed(vb + ab + _bits(mm.max_width + 1) + 1))
-        nz_list = Array(Signal(range(max(CG, 2)), name=f"nz{i}") for i in range(CG))
+        # the groups of this layer-step with a nonzero da, in order (the PASS reads one a
+        # cycle, addressed one cycle ahead: a block RAM or LUT RAM, not CG registers)
+        (nzmem,) = mems("nzlist", 1, shape=unsigned(_bits(CG)), depth=max(CG, 2))
+        nz_r, nz_w = nzmem.read_port(transparent_for=()), nzmem.write_port()
         nz_cnt = Signal(range(CG + 1))
         d_issue, d_q = Signal(), Signal.like(bq)
         b_drain = Signal(range(DELTA_STAGES))
@@ -447,15 +450,16 @@ class TrainingEngine(wiring.Component):
         p_issue, p_last, p_bank, p_row = Signal(), Signal(), Signal.like(pj_bank), Signal.like(pj_row)
         m.d.sync += [b_latch.eq(0), d_issue.eq(0), p_issue.eq(0)]
         b_param = bl * TM + bt
-        # the threshold and gain steps, registered every cycle: the sums are final from the
-        # second DDRAIN cycle on (DELTA_STAGES >= 2), so BUPD finds the steps of the final sums
-        # and only subtracts and saturates. The shift amounts are set while idle.
-        sh_th, sh_g = Signal(6), Signal(7)
-        m.d.sync += [sh_th.eq(self.lr_th), sh_g.eq(wf + self.lr_g)]
+        # the threshold and gain steps, registered every cycle: the sums are final in the last
+        # DDRAIN cycle, so BUPD finds the steps of the final sums and only subtracts and
+        # saturates. The shift amounts are set while idle.
+        sh_th, sh_g = Signal(6), Signal(6)
+        m.d.sync += [sh_th.eq(self.lr_th), sh_g.eq(self.lr_g)]
         # (|step| <= |sum| + 1, and -sum_delta takes a bit more than sum_delta)
         th_step = Signal(signed(len(sum_delta) + 2))
         g_step = Signal(signed(len(sum_dg) + 1))
-        m.d.sync += [th_step.eq(rshr_var(-sum_delta, sh_th)), g_step.eq(rshr_var(sum_dg, sh_g))]
+        m.d.sync += [th_step.eq(rshr_var(-sum_delta, sh_th)),
+                     g_step.eq(rshr_var(sum_dg, sh_g, offset=wf))]
         target = int(round(net.target * (1 << vf)))
         hinge = net.loss == "hinge"
         host_o_addr = Signal(range(max(mm.readout_capacity, 2)))
@@ -518,11 +522,12 @@ class TrainingEngine(wiring.Component):
                     m.next = "BSTART"
             with m.State("PASS"):
                 m.d.comb += b_busy.eq(1)
-                q_now = nz_list[pidx]
+                q_now = nz_r.data  # nz_list[pidx], read in the cycle before
                 for k in range(L):
                     m.d.comb += [w_rb[k].addr.eq(p_base + q_now),
                                  d_r[k].addr.eq(hbase_a[bl] + q_now)]
                 last_idx = pidx == nz_cnt - 1
+                m.d.comb += nz_r.addr.eq(Mux(last_idx, 0, pidx + 1))
                 m.d.sync += [p_issue.eq(1), p_last.eq(last_idx), p_bank.eq(pj_bank),
                              p_row.eq(pj_row)]
                 with m.If(last_idx):
@@ -545,53 +550,70 @@ class TrainingEngine(wiring.Component):
         with m.If(b_latch):
             m.d.sync += [b_vth.eq(th_rb.data), b_gain.eq(g_rb.data), b_cnt.eq(c_r.data)]
 
-        # DELTA data stages (a pipeline of DELTA_STAGES, one group a cycle), all lanes:
-        # 1. error (readout) or delta = sat(ds * h) (LIF) of group d_q
-        # 2. da = sat(delta * g) (LIF); the threshold and gain gradient sums
-        # 3. da and the row sum written, the group listed if its da is not all zero
-        deltas = [Signal(v, name=f"delta{k}") for k in range(L)]
-        h_vals = [Signal(v, name=f"h{k}") for k in range(L)]
-        d1_issue, d1_q = Signal(), Signal.like(bq)
-        d2_issue, d2_q = Signal(), Signal.like(bq)
-        m.d.sync += [d1_issue.eq(d_issue), d1_q.eq(d_q), d2_issue.eq(d1_issue), d2_q.eq(d1_q)]
-        delta1 = [Signal(v, name=f"delta1_{k}") for k in range(L)]
-        err1 = [Signal(v, name=f"err1_{k}") for k in range(L)]  # readout: da (error or 0)
-        a1 = [Signal(signed(ab), name=f"a1_{k}") for k in range(L)]
-        r1 = [Signal(signed(rsb), name=f"r1_{k}") for k in range(L)]
-        da2 = [Signal(v, name=f"da2_{k}") for k in range(L)]
-        r2 = [Signal(signed(rsb), name=f"r2_{k}") for k in range(L)]
+        # DELTA data stages (a pipeline of DELTA_STAGES = 5, one group a cycle), all lanes,
+        # at most one multiplier between registers:
+        # 1. the group's memory words registered (o, ds, h, a, row sum), the class compares
+        # 2. error (readout) or delta = sat(ds * h) (LIF)
+        # 3. the products delta * a and delta * g registered; the threshold gradient sum
+        # 4. da = sat(delta * g) (LIF); the gain gradient sum
+        # 5. da and the row sum written, the group listed if its da is not all zero
+        assert DELTA_STAGES == 5, "the DELTA data path below has five stages"
+        d_iss = [d_issue] + [Signal(name=f"d{s}_issue") for s in range(2, 6)]  # stage s: [s-1]
+        d_qs = [d_q] + [Signal.like(bq, name=f"d{s}_q") for s in range(2, 6)]
+        m.d.sync += [x.eq(y) for x, y in zip(d_iss[1:], d_iss)]
+        m.d.sync += [x.eq(y) for x, y in zip(d_qs[1:], d_qs)]
+        delta2 = [Signal(v, name=f"delta2_{k}") for k in range(L)]
+        p_dgs = []
+        da4 = [Signal(v, name=f"da4_{k}") for k in range(L)]
         for k in range(L):
+            # stage 1
             cls = d_q * L + k
-            valid = cls < n_out_a[bl]
-            o = o_r[k].data
+            o1 = Signal(v, name=f"o1_{k}")
+            ds1, h1 = Signal(v, name=f"ds1_{k}"), Signal(v, name=f"h1_{k}")
+            a1 = Signal(signed(ab), name=f"a1_{k}")
+            r1 = Signal(signed(rsb), name=f"r1_{k}")
+            valid1, is_label1 = Signal(name=f"valid1_{k}"), Signal(name=f"is_label1_{k}")
+            m.d.sync += [o1.eq(o_r[k].data), ds1.eq(Mux(ds_zero, 0, s_r[k].data)),
+                         h1.eq(h_r[k].data[:vb]), a1.eq(h_r[k].data[vb:]), r1.eq(r_r[k].data),
+                         valid1.eq(cls < n_out_a[bl]), is_label1.eq(cls == label)]
+            # stage 2
             err = Signal(signed(vb + 2), name=f"err{k}")
-            m.d.comb += err.eq(o - Mux(cls == label, target, 0))
+            m.d.comb += err.eq(o1 - Mux(is_label1, target, 0))
             e = sat(err, vb)
-            if hinge:
-                keep = Mux(cls == label, e < 0, e > 0)
-            else:
-                keep = 1
-            m.d.comb += h_vals[k].eq(h_r[k].data[:vb])
-            ds = Mux(ds_zero, 0, s_r[k].data)
-            m.d.comb += deltas[k].eq(Mux(valid, sat(rshr(ds * h_vals[k], vf), vb), 0))
-            m.d.sync += [delta1[k].eq(deltas[k]), err1[k].eq(Mux(valid & keep, e, 0)),
-                         a1[k].eq(h_r[k].data[vb:]), r1[k].eq(r_r[k].data)]
-            lif_da = sat(rshr(delta1[k] * b_gain, vf), vb) if centering else delta1[k]
-            m.d.sync += [da2[k].eq(Mux(b_is_out, err1[k], lif_da)), r2[k].eq(r1[k])]
-            m.d.comb += [d_w[k].addr.eq(hbase_a[bl] + d2_q),
-                         d_w[k].data.eq(da2[k].replicate(TM)),
-                         d_w[k].en.eq(Mux(d2_issue, Const(1, TM) << bt, 0))]
+            keep = Mux(is_label1, e < 0, e > 0) if hinge else 1
+            err2 = Signal(v, name=f"err2_{k}")  # readout: da (error or 0)
+            a2, r2 = Signal.like(a1, name=f"a2_{k}"), Signal.like(r1, name=f"r2_{k}")
+            m.d.sync += [delta2[k].eq(Mux(valid1, sat(rshr(ds1 * h1, vf), vb), 0)),
+                         err2.eq(Mux(valid1 & keep, e, 0)), a2.eq(a1), r2.eq(r1)]
+            # stage 3
+            p_dg = Signal(signed(vb + ab), name=f"p_dg{k}")
+            p_da = Signal(signed(2 * vb), name=f"p_da{k}")
+            err3, r3 = Signal.like(err2, name=f"err3_{k}"), Signal.like(r1, name=f"r3_{k}")
+            m.d.sync += [p_dg.eq(delta2[k] * a2),
+                         p_da.eq(delta2[k] * b_gain if centering else delta2[k]),
+                         err3.eq(err2), r3.eq(r2)]
+            p_dgs.append(p_dg)
+            # stage 4
+            lif_da = sat(rshr(p_da, vf), vb) if centering else p_da
+            r4 = Signal.like(r1, name=f"r4_{k}")
+            m.d.sync += [da4[k].eq(Mux(b_is_out, err3, lif_da)), r4.eq(r3)]
+            # stage 5
+            m.d.comb += [d_w[k].addr.eq(hbase_a[bl] + d_qs[4]),
+                         d_w[k].data.eq(da4[k].replicate(TM)),
+                         d_w[k].en.eq(Mux(d_iss[4], Const(1, TM) << bt, 0))]
             if centering:
-                m.d.comb += [r_w[k].addr.eq(hbase_a[bl] + d2_q),
-                             r_w[k].data.eq(r2[k] + da2[k] * b_cnt),
-                             r_w[k].en.eq(d2_issue & ~b_is_out)]
-        with m.If(d1_issue):
-            m.d.sync += [sum_delta.eq(sum_delta + _tree_sum(delta1)),
-                         sum_dg.eq(sum_dg + _tree_sum(d * a for d, a in zip(delta1, a1)))]
-        nonzero = Cat(x != 0 for x in da2).any() | dense
-        with m.If(d2_issue & nonzero):
-            m.d.sync += [nz_list[nz_cnt].eq(d2_q), nz_cnt.eq(nz_cnt + 1),
-                         touched_a[bl].bit_select(d2_q, 1).eq(1)]
+                m.d.comb += [r_w[k].addr.eq(hbase_a[bl] + d_qs[4]),
+                             r_w[k].data.eq(r4 + da4[k] * b_cnt),
+                             r_w[k].en.eq(d_iss[4] & ~b_is_out)]
+        with m.If(d_iss[2]):
+            m.d.sync += sum_delta.eq(sum_delta + _tree_sum(delta2))
+        with m.If(d_iss[3]):
+            m.d.sync += sum_dg.eq(sum_dg + _tree_sum(p_dgs))
+        nonzero = Cat(x != 0 for x in da4).any() | dense
+        with m.If(d_iss[4] & nonzero):
+            m.d.comb += [nz_w.addr.eq(nz_cnt), nz_w.data.eq(d_qs[4]), nz_w.en.eq(1)]
+            m.d.sync += [nz_cnt.eq(nz_cnt + 1),
+                         touched_a[bl].bit_select(d_qs[4], 1).eq(1)]
 
         # PASS data stages (a pipeline of PASS_STAGES, one weight row a cycle):
         # 1. the lane products da_k W_k[j], registered
@@ -625,7 +647,8 @@ class TrainingEngine(wiring.Component):
         u_bank = Signal.like(uj_bank)  # uj_bank of the row in its data cycle (u_issue)
         u_l0 = Signal()  # that row belongs to the input layer
         m.d.sync += u_issue.eq(0)
-        sh_w = Signal(7)  # the host keeps lr_w >= w_frac - v_frac; registered (set while idle)
+        # the host keeps lr_w >= w_frac - v_frac; registered (set while idle)
+        sh_w = Signal(range(64 + max(vf - wf, 0)))
         m.d.sync += sh_w.eq(self.lr_w + vf - wf)
         g_mask = Signal(CG)
         m.d.comb += g_mask.eq(thermometer(groups_a[ul], CG))

@@ -27,9 +27,22 @@ def sat(x, bits: int):
                Mux(x < lo, Const(lo, signed(bits)), x[:bits].as_signed()))
 
 
-def rshr_var(x, s):
-    """Round-half-up arithmetic right shift by a run-time amount ``s`` (an unsigned signal)."""
-    return (x + ((Const(1, 1) << s) >> 1)) >> s
+def rshr_var(x, s, offset: int = 0):
+    """Round-half-up arithmetic right shift by ``s + offset``: a run-time amount ``s`` (an
+    unsigned signal) plus a constant ``offset >= 0``.
+
+    Built as ``((x >> (s + offset - 1)) + 1) >> 1`` (for a total shift of at least 1), which
+    equals ``(x + 2**(s+offset-1)) >> (s+offset)``: the shifter and the adder are as wide as
+    ``x`` less the ``offset - 1`` bits the constant part drops. The direct form needs a
+    ``2**len(s)``-bit rounding constant, adder and shifter (64 bits for a 6-bit shift). A
+    shift past ``x``'s width leaves 0 or -1, and both round to 0.
+    """
+    if offset < 0:
+        raise ValueError(f"offset must be >= 0, not {offset!r}")
+    x, s = Value.cast(x), Value.cast(s)
+    if offset >= 1:
+        return ((x >> (offset - 1) >> s) + 1) >> 1
+    return Mux(s == 0, x, ((x >> (s - 1)[:len(s)]) + 1) >> 1)
 
 
 def thermometer(n, width: int):

@@ -4,15 +4,15 @@ import random
 
 import pytest
 import torch
-from amaranth.hdl import Module, Signal
+from amaranth.hdl import Module, Signal, signed
 from amaranth.sim import Simulator
 
 from golden.fixed_model import FixedArith
-from golden.fixed_point import hi, lo
+from golden.fixed_point import hi, lo, rshr
 from rtl_gen.config import load_config
 from rtl_gen.event_queue import EventQueue
 from rtl_gen.engine import acc_bits
-from rtl_gen.fixed_hw import thermometer
+from rtl_gen.fixed_hw import rshr_var, thermometer
 from rtl_gen.lif_unit import LIFUnit
 
 
@@ -155,3 +155,37 @@ def test_thermometer_sets_the_bits_below_n(width, n_bits):
     sim.add_testbench(bench)
     sim.run()
     assert seen == [(v, (1 << min(v, width)) - 1) for v in values]
+
+
+@pytest.mark.parametrize("shape,s_bits,offset", [(signed(5), 6, 0), (signed(5), 2, 0), (4, 6, 0),
+                                                 (signed(9), 7, 0), (signed(9), 3, 4),
+                                                 (signed(6), 4, 1), (5, 3, 2)])
+def test_rshr_var_rounds_like_the_golden_shift(shape, s_bits, offset):
+    """``rshr_var(x, s, offset)`` equals the golden ``rshr(x, s + offset)`` for every ``x``
+    and every shift the signal can hold, far past ``x``'s width too, and stays about as wide
+    as ``x`` (no ``2**s_bits``-bit rounding constant)."""
+    x, s = Signal(shape), Signal(s_bits)
+    expr = rshr_var(x, s, offset)
+    assert len(expr) <= len(x) + 2
+    out = Signal.like(expr)
+    m = Module()
+    m.d.comb += out.eq(expr)
+    xs = range(lo(len(x)), hi(len(x)) + 1) if x.shape().signed else range(1 << len(x))
+    seen, want = [], []
+
+    async def bench(ctx):
+        for sv in range(1 << s_bits):
+            ctx.set(s, sv)
+            k = sv + offset
+            for xv in xs:
+                ctx.set(x, xv)
+                seen.append(ctx.get(out))
+                # the golden shift in int64 (shifts up to 62); past that, the same rule
+                # (x + 2**(k-1)) >> k on Python integers
+                want.append(int(rshr(torch.tensor(xv), k)) if k < 63
+                            else (xv + (1 << (k - 1))) >> k)
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen == want

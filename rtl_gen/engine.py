@@ -450,6 +450,11 @@ class TrainingEngine(wiring.Component):
         p_issue, p_last, p_bank, p_row = Signal(), Signal(), Signal.like(pj_bank), Signal.like(pj_row)
         m.d.sync += [b_latch.eq(0), d_issue.eq(0), p_issue.eq(0)]
         b_param = bl * TM + bt
+        # the DELTA read addresses' bases, registered in BSTART (bl and bt hold for the layer):
+        # the readout row bt * G (a multiplier) and the surrogate and row-sum rows, so each
+        # DELTA address is one add into its memory
+        b_obase = Signal(range(max(mm.readout_capacity, 2)))
+        b_hbase, b_hbase_t = Signal(_bits(NR)), Signal(_bits(2 * NR))
         # the threshold and gain steps, registered every cycle: the sums are final in the last
         # DDRAIN cycle, so BUPD finds the steps of the final sums and only subtracts and
         # saturates. The shift amounts are set while idle.
@@ -481,14 +486,14 @@ class TrainingEngine(wiring.Component):
                 m.d.comb += [b_busy.eq(1), th_rb.addr.eq(b_param), g_rb.addr.eq(b_param),
                              c_r.addr.eq(bl * TM + bt)]
                 m.d.sync += [b_latch.eq(1), bq.eq(0), nz_cnt.eq(0), sum_delta.eq(0),
-                             sum_dg.eq(0)]
+                             sum_dg.eq(0), b_obase.eq(bt * b_G), b_hbase.eq(hbase_a[bl]),
+                             b_hbase_t.eq(bt[0] * NR + hbase_a[bl])]
                 m.next = "DELTA"
             with m.State("DELTA"):
                 m.d.comb += b_busy.eq(1)
                 for k in range(L):
-                    m.d.comb += [o_r[k].addr.eq(bt * b_G + bq), s_r[k].addr.eq(bq),
-                                 h_r[k].addr.eq(bt[0] * NR + hbase_a[bl] + bq),
-                                 r_r[k].addr.eq(hbase_a[bl] + bq)]
+                    m.d.comb += [o_r[k].addr.eq(b_obase + bq), s_r[k].addr.eq(bq),
+                                 h_r[k].addr.eq(b_hbase_t + bq), r_r[k].addr.eq(b_hbase + bq)]
                 m.d.sync += [d_issue.eq(1), d_q.eq(bq)]
                 with m.If(bq == b_G - 1):
                     m.d.sync += bq.eq(0)

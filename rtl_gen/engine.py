@@ -530,7 +530,7 @@ class TrainingEngine(wiring.Component):
                 q_now = nz_r.data  # nz_list[pidx], read in the cycle before
                 for k in range(L):
                     m.d.comb += [w_rb[k].addr.eq(p_base + q_now),
-                                 d_r[k].addr.eq(hbase_a[bl] + q_now)]
+                                 d_r[k].addr.eq(b_hbase + q_now)]
                 last_idx = pidx == nz_cnt - 1
                 m.d.comb += nz_r.addr.eq(Mux(last_idx, 0, pidx + 1))
                 m.d.sync += [p_issue.eq(1), p_last.eq(last_idx), p_bank.eq(pj_bank),
@@ -563,10 +563,10 @@ class TrainingEngine(wiring.Component):
         # 4. da = sat(delta * g) (LIF); the gain gradient sum
         # 5. da and the row sum written, the group listed if its da is not all zero
         assert DELTA_STAGES == 5, "the DELTA data path below has five stages"
-        d_iss = [d_issue] + [Signal(name=f"d{s}_issue") for s in range(2, 6)]  # stage s: [s-1]
-        d_qs = [d_q] + [Signal.like(bq, name=f"d{s}_q") for s in range(2, 6)]
-        m.d.sync += [x.eq(y) for x, y in zip(d_iss[1:], d_iss)]
-        m.d.sync += [x.eq(y) for x, y in zip(d_qs[1:], d_qs)]
+        d_iss = [d_issue]  # d_iss[s]: a group is in stage s + 1
+        for s in range(2, 6):
+            d_iss.append(delayed(d_iss[-1], 1, f"d_issue{s}"))
+        d_q5 = delayed(d_q, 4, "d_q")
         delta2 = [Signal(v, name=f"delta2_{k}") for k in range(L)]
         p_dgs = []
         da4 = [Signal(v, name=f"da4_{k}") for k in range(L)]
@@ -587,27 +587,24 @@ class TrainingEngine(wiring.Component):
             e = sat(err, vb)
             keep = Mux(is_label1, e < 0, e > 0) if hinge else 1
             err2 = Signal(v, name=f"err2_{k}")  # readout: da (error or 0)
-            a2, r2 = Signal.like(a1, name=f"a2_{k}"), Signal.like(r1, name=f"r2_{k}")
             m.d.sync += [delta2[k].eq(Mux(valid1, sat(rshr(ds1 * h1, vf), vb), 0)),
-                         err2.eq(Mux(valid1 & keep, e, 0)), a2.eq(a1), r2.eq(r1)]
+                         err2.eq(Mux(valid1 & keep, e, 0))]
             # stage 3
             p_dg = Signal(signed(vb + ab), name=f"p_dg{k}")
             p_da = Signal(signed(2 * vb), name=f"p_da{k}")
-            err3, r3 = Signal.like(err2, name=f"err3_{k}"), Signal.like(r1, name=f"r3_{k}")
-            m.d.sync += [p_dg.eq(delta2[k] * a2),
-                         p_da.eq(delta2[k] * b_gain if centering else delta2[k]),
-                         err3.eq(err2), r3.eq(r2)]
+            m.d.sync += [p_dg.eq(delta2[k] * delayed(a1, 1, f"a1_{k}")),
+                         p_da.eq(delta2[k] * b_gain if centering else delta2[k])]
             p_dgs.append(p_dg)
             # stage 4
             lif_da = sat(rshr(p_da, vf), vb) if centering else p_da
-            r4 = Signal.like(r1, name=f"r4_{k}")
-            m.d.sync += [da4[k].eq(Mux(b_is_out, err3, lif_da)), r4.eq(r3)]
+            m.d.sync += da4[k].eq(Mux(b_is_out, delayed(err2, 1, f"err2_{k}"), lif_da))
             # stage 5
-            m.d.comb += [d_w[k].addr.eq(hbase_a[bl] + d_qs[4]),
+            r4 = delayed(r1, 3, f"r1_{k}")
+            m.d.comb += [d_w[k].addr.eq(b_hbase + d_q5),
                          d_w[k].data.eq(da4[k].replicate(TM)),
                          d_w[k].en.eq(Mux(d_iss[4], Const(1, TM) << bt, 0))]
             if centering:
-                m.d.comb += [r_w[k].addr.eq(hbase_a[bl] + d_qs[4]),
+                m.d.comb += [r_w[k].addr.eq(b_hbase + d_q5),
                              r_w[k].data.eq(r4 + da4[k] * b_cnt),
                              r_w[k].en.eq(d_iss[4] & ~b_is_out)]
         with m.If(d_iss[2]):
@@ -616,9 +613,8 @@ class TrainingEngine(wiring.Component):
             m.d.sync += sum_dg.eq(sum_dg + _tree_sum(p_dgs))
         nonzero = Cat(x != 0 for x in da4).any() | dense
         with m.If(d_iss[4] & nonzero):
-            m.d.comb += [nz_w.addr.eq(nz_cnt), nz_w.data.eq(d_qs[4]), nz_w.en.eq(1)]
-            m.d.sync += [nz_cnt.eq(nz_cnt + 1),
-                         touched_a[bl].bit_select(d_qs[4], 1).eq(1)]
+            m.d.comb += [nz_w.addr.eq(nz_cnt), nz_w.data.eq(d_q5), nz_w.en.eq(1)]
+            m.d.sync += [nz_cnt.eq(nz_cnt + 1), touched_a[bl].bit_select(d_q5, 1).eq(1)]
 
         # PASS data stages (a pipeline of PASS_STAGES, one weight row a cycle):
         # 1. the lane products da_k W_k[j], registered

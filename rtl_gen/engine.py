@@ -80,7 +80,9 @@ class TrainingEngine(wiring.Component):
     -------
     mem_sel, mem_addr, mem_wdata, mem_we, mem_re : In
         Host access to the memories of :class:`rtl_gen.protocol.Mem` (one word a cycle); ``mem_rdata`` : Out
-        is valid the cycle after ``mem_re``. Only while no run is in progress.
+        holds the word of ``mem_sel``/``mem_addr`` in the cycle after ``mem_re`` (only
+        then: the read ports follow ``mem_addr`` every idle cycle, so no read address
+        depends on ``mem_re``). Only while no run is in progress.
     run, train, label : In
         Start a run (one-cycle pulse): an inference, or with ``train`` a training sample of
         class ``label`` on the loaded frames.
@@ -93,7 +95,8 @@ class TrainingEngine(wiring.Component):
     prog_ok : Out(1)
         The program's fields are within the core's capacity (a run cannot hang).
     n_classes : Out(16)
-        Classes of the program's readout layer.
+        Classes of the program's readout layer. Both are registered: they reflect a program
+        write from the second cycle after it.
     obs, obs_valid : Out
         One record per fired forward group (for testbenches; no back-pressure).
 
@@ -151,7 +154,9 @@ class TrainingEngine(wiring.Component):
                         & (g * L >= n_out) & (w[1][16:32] + g <= NR)
                         & (w[3] <= (1 << f.recip_bits)))
             ok &= (l >= p_K) | layer_ok
-        m.d.comb += [self.prog_ok.eq(ok), self.n_classes.eq(n_out_a[p_K - 1])]
+        # registered: they follow a program write one cycle later, and a run command's checks
+        # come at least three cycles after its last word (HostInterface)
+        m.d.sync += [self.prog_ok.eq(ok), self.n_classes.eq(n_out_a[p_K - 1])]
 
         # ---- memories ------------------------------------------------------------------
         def mems(name, n, **kw):
@@ -289,8 +294,17 @@ class TrainingEngine(wiring.Component):
         fq = Signal(range(max(CG, 2)))
         f_vth, f_gain = Signal(v), Signal(v)
         f_events = Signal(wid_b)
-        f_is_out = fl == p_K - 1
-        f_G = groups_a[fl]
+        # the layer's program fields and the addresses built from them, registered in LOAD
+        # (fl and ft hold from LOAD until the layer's last write, in DRAIN): no program
+        # field, no multiplier in front of a memory address
+        f_is_out = Signal()
+        f_G = Signal(grp_b)
+        f_n_out = Signal(wid_b)
+        f_hbase = Signal(_bits(NR))
+        f_hrow = Signal(_bits(2 * NR))  # the history row base: ft[0] * NR + hbase
+        f_obase = Signal(range(TM * CG + 1))  # the readout row base: ft * G
+        f_wbase = Signal(_bits(WR))
+        f_wq = Signal(_bits(WR))  # wbase + fq: the weight address is f_wq + index * G
         m.submodules.f_queue = f_queue = EventQueue(SW)
         f_vec = Signal(SW)  # the layer's input spike vector this step
         acc_issue, acc_q, acc_add = Signal(), Signal.like(fq), Signal()
@@ -298,7 +312,6 @@ class TrainingEngine(wiring.Component):
         f_drain = Signal(range(FIRE_STAGES))
         m.d.sync += [acc_issue.eq(0), fire_issue.eq(0)]
         in_mask = Signal(SW)
-        m.d.comb += in_mask.eq(thermometer(n_in_a[fl], SW))
         host_f_addr = Signal(range(TM))
         with m.FSM(name="fwd"):
             with m.State("IDLE"):
@@ -309,6 +322,11 @@ class TrainingEngine(wiring.Component):
             with m.State("LOAD"):
                 m.d.comb += [f_busy.eq(1), f_r.addr.eq(ft), th_ra.addr.eq(fl * TM + ft),
                              g_ra.addr.eq(fl * TM + ft)]
+                m.d.sync += [f_is_out.eq(fl == p_K - 1), f_G.eq(groups_a[fl]),
+                             f_n_out.eq(n_out_a[fl]), f_hbase.eq(hbase_a[fl]),
+                             f_hrow.eq(ft[0] * NR + hbase_a[fl]),
+                             f_obase.eq(ft * groups_a[fl]), f_wbase.eq(wbase_a[fl]),
+                             in_mask.eq(thermometer(n_in_a[fl], SW))]
                 m.next = "START"
             with m.State("START"):
                 m.d.comb += f_busy.eq(1)
@@ -319,24 +337,24 @@ class TrainingEngine(wiring.Component):
                 m.d.comb += [f_queue.load.eq(1),
                              f_queue.vector.eq(in_mask if dense else vec)]
                 m.d.sync += [f_vec.eq(vec), f_vth.eq(th_ra.data), f_gain.eq(g_ra.data),
-                             fq.eq(0), f_events.eq(0)]
+                             fq.eq(0), f_wq.eq(f_wbase), f_events.eq(0)]
                 m.next = "ACC"
             with m.State("ACC"):
                 m.d.comb += f_busy.eq(1)
                 idx = f_queue.o.payload.index
                 spike = f_vec.bit_select(idx, 1)
                 with m.If(f_queue.o.valid):
-                    addr = wbase_a[fl] + idx * f_G + fq
+                    addr = f_wq + idx * f_G
                     for k in range(L):
                         m.d.comb += [w_ra[k].addr.eq(addr), a_r[k].addr.eq(fq)]
                     m.d.sync += [acc_issue.eq(1), acc_q.eq(fq), acc_add.eq(spike)]
                     with m.If(fq == f_G - 1):
                         m.d.comb += f_queue.o.ready.eq(1)
-                        m.d.sync += [fq.eq(0), f_events.eq(f_events + spike)]
+                        m.d.sync += [fq.eq(0), f_wq.eq(f_wbase), f_events.eq(f_events + spike)]
                         with m.If(f_queue.o.payload.last):
                             m.next = "FIRE"
                     with m.Else():
-                        m.d.sync += fq.eq(fq + 1)
+                        m.d.sync += [fq.eq(fq + 1), f_wq.eq(f_wq + 1)]
                 with m.Else():
                     m.next = "FIRE"
             with m.State("FIRE"):
@@ -344,7 +362,7 @@ class TrainingEngine(wiring.Component):
                              c_w.en.eq(fq == 0)]
                 m.d.sync += [fire_issue.eq(1), fire_q.eq(fq)]
                 for k in range(L):
-                    m.d.comb += [a_r[k].addr.eq(fq), u_r[k].addr.eq(hbase_a[fl] + fq)]
+                    m.d.comb += [a_r[k].addr.eq(fq), u_r[k].addr.eq(f_hbase + fq)]
                 with m.If(fq == f_G - 1):
                     m.d.sync += fq.eq(0)
                     m.next = "DRAIN"
@@ -381,7 +399,7 @@ class TrainingEngine(wiring.Component):
             return x
 
         spikes = Signal(L)
-        h_row = ft[0] * NR + hbase_a[fl] + fire_w_q
+        h_row = f_hrow + fire_w_q
         lif_stages = min(FIRE_STAGES, 3)
         for k in range(L):
             lif = LIFUnit(cfg, ab, stages=lif_stages)
@@ -393,7 +411,7 @@ class TrainingEngine(wiring.Component):
                 lif.gain.eq(f_gain),
                 lif.u.eq(delayed(u_r[k].data, FIRE_STAGES - lif_stages, f"lif_u{k}")),
                 lif.rest.eq(ft == 0), lif.vth.eq(f_vth),
-                lif.enable.eq(fire_w_q * L + k < n_out_a[fl]),
+                lif.enable.eq(fire_w_q * L + k < f_n_out),
                 spikes[k].eq(lif.spike & ~f_is_out),
             ]
             with m.If(acc_issue):
@@ -402,11 +420,11 @@ class TrainingEngine(wiring.Component):
             with m.Elif(fire_issue):
                 m.d.comb += [a_w[k].addr.eq(fire_q), a_w[k].data.eq(0), a_w[k].en.eq(1)]
             m.d.comb += [
-                u_w[k].addr.eq(hbase_a[fl] + fire_w_q), u_w[k].data.eq(lif.u_post),
+                u_w[k].addr.eq(f_hbase + fire_w_q), u_w[k].data.eq(lif.u_post),
                 u_w[k].en.eq(fire_w & ~f_is_out),
                 h_w[k].addr.eq(h_row), h_w[k].data.eq(Cat(lif.surrogate, a2)),
                 h_w[k].en.eq(fire_w & ~f_is_out),
-                o_w[k].addr.eq(ft * f_G + fire_w_q), o_w[k].data.eq(lif.readout),
+                o_w[k].addr.eq(f_obase + fire_w_q), o_w[k].data.eq(lif.readout),
                 o_w[k].en.eq(fire_w & f_is_out),
                 self.obs.u_pre[k].eq(lif.u_pre), self.obs.u_post[k].eq(lif.u_post),
                 self.obs.value[k].eq(Mux(f_is_out, lif.readout, lif.surrogate)),
@@ -426,8 +444,9 @@ class TrainingEngine(wiring.Component):
         bl = Signal(range(KM))
         bt = Signal(range(TM))
         bq = Signal(range(max(CG, 2)))
-        b_G = groups_a[bl]
-        b_is_out = bl == p_K - 1
+        # the layer's program fields, registered in BSTART (bl holds for the layer)
+        b_G, b_n_in, b_n_out = Signal(grp_b), Signal(wid_b), Signal(wid_b)
+        b_is_out = Signal()
         b_latch = Signal()  # the cycle after BSTART: parameter reads arrive
         b_vth, b_gain = Signal(v), Signal(v)
         b_cnt = Signal(wid_b)
@@ -486,8 +505,10 @@ class TrainingEngine(wiring.Component):
                 m.d.comb += [b_busy.eq(1), th_rb.addr.eq(b_param), g_rb.addr.eq(b_param),
                              c_r.addr.eq(bl * TM + bt)]
                 m.d.sync += [b_latch.eq(1), bq.eq(0), nz_cnt.eq(0), sum_delta.eq(0),
-                             sum_dg.eq(0), b_obase.eq(bt * b_G), b_hbase.eq(hbase_a[bl]),
-                             b_hbase_t.eq(bt[0] * NR + hbase_a[bl])]
+                             sum_dg.eq(0), b_obase.eq(bt * groups_a[bl]),
+                             b_hbase.eq(hbase_a[bl]), b_hbase_t.eq(bt[0] * NR + hbase_a[bl]),
+                             b_G.eq(groups_a[bl]), b_n_in.eq(n_in_a[bl]),
+                             b_n_out.eq(n_out_a[bl]), b_is_out.eq(bl == p_K - 1)]
                 m.next = "DELTA"
             with m.State("DELTA"):
                 m.d.comb += b_busy.eq(1)
@@ -541,7 +562,7 @@ class TrainingEngine(wiring.Component):
                         m.d.sync += [pj_bank.eq(0), pj_row.eq(pj_row + 1)]
                     with m.Else():
                         m.d.sync += pj_bank.eq(pj_bank + 1)
-                    with m.If(pj == n_in_a[bl] - 1):
+                    with m.If(pj == b_n_in - 1):
                         m.next = "PDRAIN"
                 with m.Else():
                     m.d.sync += pidx.eq(pidx + 1)
@@ -580,7 +601,7 @@ class TrainingEngine(wiring.Component):
             valid1, is_label1 = Signal(name=f"valid1_{k}"), Signal(name=f"is_label1_{k}")
             m.d.sync += [o1.eq(o_r[k].data), ds1.eq(Mux(ds_zero, 0, s_r[k].data)),
                          h1.eq(h_r[k].data[:vb]), a1.eq(h_r[k].data[vb:]), r1.eq(r_r[k].data),
-                         valid1.eq(cls < n_out_a[bl]), is_label1.eq(cls == label)]
+                         valid1.eq(cls < b_n_out), is_label1.eq(cls == label)]
             # stage 2
             err = Signal(signed(vb + 2), name=f"err{k}")
             m.d.comb += err.eq(o1 - Mux(is_label1, target, 0))
@@ -651,14 +672,26 @@ class TrainingEngine(wiring.Component):
         # the host keeps lr_w >= w_frac - v_frac; registered (set while idle)
         sh_w = Signal(range(64 + max(vf - wf, 0)))
         m.d.sync += sh_w.eq(self.lr_w + vf - wf)
+        # the layer's program fields, registered with ul (in IDLE and UNEXT)
         g_mask = Signal(CG)
-        m.d.comb += g_mask.eq(thermometer(groups_a[ul], CG))
+        u_G, u_n_in = Signal(grp_b), Signal(wid_b)
+        u_hbase, u_wbase = Signal(_bits(NR)), Signal(_bits(WR))
+        u_recip = Signal(f.recip_bits + 1)
+        u_is_out = Signal()
+        u_hist_row = Signal(range(KM * CG + 1))  # (ul - 1) * CG: the layer's spike history
+
+        def set_ul(val):
+            m.d.sync += [ul.eq(val), g_mask.eq(thermometer(groups_a[val], CG)),
+                         u_G.eq(groups_a[val]), u_n_in.eq(n_in_a[val]),
+                         u_hbase.eq(hbase_a[val]), u_wbase.eq(wbase_a[val]),
+                         u_recip.eq(recip_a[val]), u_is_out.eq(val == p_K - 1),
+                         u_hist_row.eq((val - 1) * CG)]
         t_mask = Signal(TM)
         m.d.comb += t_mask.eq(thermometer(p_T, TM))
         with m.FSM(name="upd"):
             with m.State("IDLE"):
                 with m.If(u_start):
-                    m.d.sync += ul.eq(0)
+                    set_ul(0)
                     m.next = "USTART"
             with m.State("USTART"):
                 m.d.comb += [u_busy.eq(1), u_queue.load.eq(1),
@@ -669,36 +702,36 @@ class TrainingEngine(wiring.Component):
                 with m.If(u_queue.o.valid):
                     q_new = u_queue.o.payload.index
                     m.d.comb += u_queue.o.ready.eq(1)
-                    m.d.comb += u_d_addr.eq(hbase_a[ul] + q_new)
+                    m.d.comb += u_d_addr.eq(u_hbase + q_new)
                     m.d.sync += [uq.eq(q_new), uj.eq(0), uj_bank.eq(0), uj_row.eq(0),
-                                 u_first.eq(1), u_w_addr.eq(wbase_a[ul] + q_new)]
+                                 u_first.eq(1), u_w_addr.eq(u_wbase + q_new)]
                     m.next = "UROW"
-                with m.Elif(ul == p_K - 1):
+                with m.Elif(u_is_out):
                     m.d.comb += u_done.eq(1)
                     m.next = "IDLE"
                 with m.Else():
-                    m.d.sync += ul.eq(ul + 1)
+                    set_ul(ul + 1)
                     m.next = "USTART"
             with m.State("UROW"):
                 m.d.comb += u_busy.eq(1)
                 m.d.sync += [u_first.eq(0), u_issue.eq(1), u_bank.eq(uj_bank), u_l0.eq(ul == 0),
                              u_sbits.eq(Cat(hist0_a[t].bit_select(uj, 1) for t in range(TM)))]
                 for k in range(L):
-                    m.d.comb += hist_r[k].addr.eq((ul - 1) * CG + uj_row)
+                    m.d.comb += hist_r[k].addr.eq(u_hist_row + uj_row)
                 with m.If(u_first):
                     for k in range(L):
                         m.d.sync += [u_da[k][t].eq(d_r[k].data.word_select(t, vb).as_signed())
                                      for t in range(TM)]
                         rs = r_r[k].data
-                        mean = rshr(rs * recip_a[ul], f.recip_bits) if centering else 0
-                        m.d.sync += u_m[k].eq(Mux(ul != p_K - 1, mean, 0))
-                        m.d.comb += [r_w[k].addr.eq(hbase_a[ul] + uq), r_w[k].data.eq(0),
+                        mean = rshr(rs * u_recip, f.recip_bits) if centering else 0
+                        m.d.sync += u_m[k].eq(Mux(u_is_out, 0, mean))
+                        m.d.comb += [r_w[k].addr.eq(u_hbase + uq), r_w[k].data.eq(0),
                                      r_w[k].en.eq(1)]
-                m.d.comb += u_d_addr.eq(hbase_a[ul] + uq)
-                with m.If(uj == n_in_a[ul] - 1):
+                m.d.comb += u_d_addr.eq(u_hbase + uq)
+                with m.If(uj == u_n_in - 1):
                     m.next = "UNEXT"
                 with m.Else():
-                    m.d.sync += [uj.eq(uj + 1), u_w_addr.eq(u_w_addr + groups_a[ul])]
+                    m.d.sync += [uj.eq(uj + 1), u_w_addr.eq(u_w_addr + u_G)]
                     with m.If(uj_bank == L - 1):
                         m.d.sync += [uj_bank.eq(0), uj_row.eq(uj_row + 1)]
                     with m.Else():
@@ -759,15 +792,13 @@ class TrainingEngine(wiring.Component):
                                  f_w.en.eq(Const(1, FW) << fword)]
                 with m.Case(Mem.PROGRAM):
                     m.d.sync += Array(prog)[addr].eq(wdata)
-        # reads: the address is held after the read, so the read data stays until the next
+        # reads: the idle read ports follow the host address every cycle; the word read in
+        # a cycle with mem_re is selected in the next from the registered sel/bank/address
         rd_sel, rd_bank, rd_addr = Signal(4), Signal.like(bank), Signal(24)
         with m.If(self.mem_re):
             m.d.sync += [rd_sel.eq(sel), rd_bank.eq(bank), rd_addr.eq(addr)]
-        raddr = Signal(24)
-        rrow = Signal(24)
-        m.d.comb += [raddr.eq(Mux(self.mem_re, addr, rd_addr)), rrow.eq(raddr // L),
-                     host_w_row.eq(rrow), host_o_addr.eq(rrow), host_param.eq(raddr),
-                     host_f_addr.eq(raddr // FW), host_c_addr.eq(raddr)]
+        m.d.comb += [host_w_row.eq(row), host_o_addr.eq(row), host_param.eq(addr),
+                     host_f_addr.eq(addr // FW), host_c_addr.eq(addr)]
         with m.If(~u_busy & ~b_busy & ~f_busy):
             for k in range(L):
                 m.d.comb += w_rb[k].addr.eq(host_w_row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from amaranth.hdl import Cat, Module, Mux, Signal
 from amaranth.lib import stream, wiring
+from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from .protocol import COUNT_LIMIT, Err, Op
@@ -44,9 +45,9 @@ class HostInterface(wiring.Component):
     mem_wdata : Out(32), mem_we : Out(1)
         Write ``mem_wdata`` at ``mem_sel``/``mem_addr`` in a cycle ``mem_we`` is high.
     mem_re : Out(1), mem_rdata : In(32)
-        Read: ``mem_rdata`` holds the word of ``mem_sel``/``mem_addr`` from the cycle after
-        one in which ``mem_re`` was high, until the next read (a registered read port with
-        enable).
+        Read: ``mem_rdata`` holds the word of ``mem_sel``/``mem_addr`` in the cycle after one
+        in which ``mem_re`` was high (a registered read port). ``mem_re``, ``mem_sel`` and
+        ``mem_addr`` come from registers only, never from ``o.ready``.
     run : Out(1)
         One-cycle pulse: start a run; ``train`` (1: train, 0: infer) and ``label`` (16 bits)
         are valid with it and held until ``done``.
@@ -65,9 +66,11 @@ class HostInterface(wiring.Component):
     are written in the cycle they are accepted: one word per cycle), then one cycle to
     execute (the ``run`` pulse, register updates, the engine checks). The reply header is
     offered in the next cycle (for INFER and TRAIN: in the cycle after ``done``). READ data
-    follows at one word per cycle while ``o.ready`` is high: the read of word ``k + 1`` is
-    issued in the cycle word ``k`` (or the header) is accepted, so back-pressure only pauses
-    the stream. ``i.ready`` is low from execution until the reply's last word is accepted.
+    follows at one word per cycle while ``o.ready`` is high: reads are issued from the
+    execution cycle on into a 3-word buffer, as long as it has room for every read in flight
+    (so back-pressure only pauses the stream, and the memories' read addresses never wait
+    on ``o.ready``). ``i.ready`` is low from execution until the reply's last word is
+    accepted.
     Every check of a command is decided before it changes any state: an error changes only
     ``error``.
     """
@@ -145,6 +148,7 @@ class HostInterface(wiring.Component):
         mem = Signal(4)
         addr = Signal(24)
         rlen = Signal(24)  # reply data words (header), then words still to send
+        to_read = Signal(24)  # READ: words not yet read from memory
         lr_new = [Signal(LR_BITS, name=f"lr_new_{k}") for k in ("w", "th", "g")]
         label = Signal(16)
         label_big = Signal()  # the label word was >= 2**16
@@ -166,6 +170,18 @@ class HostInterface(wiring.Component):
         w_fits = self._fits(m, p_mem, p_addr + count, 1)
         r_mem_ok = self._member(m, self.readable, p_mem)
         r_fits = self._fits(m, mem, addr + word)
+
+        # READ data: a word read in one cycle is pushed into the buffer in the next; a read is
+        # issued only when the buffer has room for it and for the read still in flight
+        m.submodules.rbuf = rbuf = SyncFIFO(width=32, depth=3)
+        in_flight = Signal()
+        issue = Signal()  # read the word at addr (set in EXEC, REPLY and READ)
+        m.d.sync += in_flight.eq(issue)
+        m.d.comb += [rbuf.w_data.eq(self.mem_rdata), rbuf.w_en.eq(in_flight),
+                     self.mem_re.eq(issue)]
+        with m.If(issue):
+            m.d.sync += [addr.eq(addr + 1), to_read.eq(to_read - 1)]
+        room = (to_read != 0) & (rbuf.level + in_flight < rbuf.depth)
 
         with m.FSM():
             with m.State("HEADER"):
@@ -214,7 +230,7 @@ class HostInterface(wiring.Component):
                                     with m.If(~r_mem_ok):
                                         m.d.sync += err.eq(Err.BAD_MEM)
                                 with m.Else():
-                                    m.d.sync += rlen.eq(word[0:24])
+                                    m.d.sync += [rlen.eq(word[0:24]), to_read.eq(word[0:24])]
                                     with m.If(~r_fits):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
                             with m.Case(Op.SET_LR):
@@ -242,11 +258,11 @@ class HostInterface(wiring.Component):
                 m.d.sync += status.eq(st)
                 m.next = "REPLY"
                 with m.If(st != 0):
-                    m.d.sync += [error.eq(st), rlen.eq(0)]
+                    m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0)]
                 with m.Else():
                     with m.Switch(op):
-                        with m.Case(Op.READ):
-                            pass  # rlen = n since the second payload word
+                        with m.Case(Op.READ):  # rlen = to_read = n since the 2nd payload word
+                            m.d.comb += issue.eq(to_read != 0)  # READ's status is err
                         with m.Case(Op.SET_LR):
                             m.d.sync += [r.eq(v) for r, v in zip(lr, lr_new)]
                             m.d.sync += rlen.eq(0)
@@ -268,13 +284,12 @@ class HostInterface(wiring.Component):
                     m.next = "REPLY"
 
             with m.State("REPLY"):
-                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(Cat(rlen, status))]
+                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(Cat(rlen, status)),
+                             issue.eq(room)]  # to_read = 0 unless a READ without error
                 with m.If(self.o.ready):
                     with m.If(rlen == 0):
                         m.next = "HEADER"
                     with m.Elif(op == Op.READ):
-                        m.d.comb += self.mem_re.eq(1)
-                        m.d.sync += addr.eq(addr + 1)
                         m.next = "READ"
                     with m.Else():
                         m.next = "DATA"
@@ -287,13 +302,11 @@ class HostInterface(wiring.Component):
                     with m.If(rlen == 1):
                         m.next = "HEADER"
 
-            with m.State("READ"):  # mem_rdata holds the word read when the last one left
-                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(self.mem_rdata)]
-                with m.If(self.o.ready):
+            with m.State("READ"):  # the buffer's head is the next word
+                m.d.comb += [self.o.valid.eq(rbuf.r_rdy), self.o.payload.eq(rbuf.r_data),
+                             rbuf.r_en.eq(self.o.ready), issue.eq(room)]
+                with m.If(self.o.ready & rbuf.r_rdy):
                     m.d.sync += rlen.eq(rlen - 1)
                     with m.If(rlen == 1):
                         m.next = "HEADER"
-                    with m.Else():
-                        m.d.comb += self.mem_re.eq(1)
-                        m.d.sync += addr.eq(addr + 1)
         return m

@@ -75,8 +75,9 @@ def model_for(setup, init):
 
 
 class Bench(Elaboratable):
-    """HostInterface and a fake engine: one memory per id (registered read with enable),
-    prog_ok / n_classes from PROGRAM[0] (bit 31, bits 3..0), ``done`` ``label % 4 + train``
+    """HostInterface and a fake engine: one memory per id (a registered read of ``mem_addr``
+    every cycle, so a word is there only in the cycle after its read, as in the engine),
+    prog_ok / n_classes registered from PROGRAM[0] (bit 31, bits 3..0), ``done`` ``label % 4 + train``
     cycles after the cycle after ``run`` (never, with ``never_done``), ``cycles`` valid only
     in the ``done`` cycle (garbage otherwise)."""
 
@@ -104,7 +105,7 @@ class Bench(Elaboratable):
                 m.d.comb += [wp.addr.eq(dut.mem_addr), wp.data.eq(dut.mem_wdata),
                              wp.en.eq(dut.mem_we & sel)]
             rp = mem.read_port()
-            m.d.comb += [rp.addr.eq(dut.mem_addr), rp.en.eq(dut.mem_re & sel)]
+            m.d.comb += rp.addr.eq(dut.mem_addr)
             rdata[k] = rp.data
         with m.Switch(last_sel):
             for k, d in rdata.items():
@@ -112,7 +113,8 @@ class Bench(Elaboratable):
                     m.d.comb += dut.mem_rdata.eq(d)
         if Mem.PROGRAM in self.mems:
             p0 = self.mems[Mem.PROGRAM].read_port(domain="comb")
-            m.d.comb += [p0.addr.eq(0), dut.prog_ok.eq(p0.data[31]), dut.n_classes.eq(p0.data[0:4])]
+            m.d.comb += p0.addr.eq(0)
+            m.d.sync += [dut.prog_ok.eq(p0.data[31]), dut.n_classes.eq(p0.data[0:4])]
         else:
             m.d.comb += [dut.prog_ok.eq(1), dut.n_classes.eq(10)]
 
@@ -406,6 +408,43 @@ def test_large_read_under_backpressure(backpressure):
     assert got[1] == [to_signed32(v) for v in vals]
     assert got[2] == [to_signed32(v) for v in vals[333:633]]
     assert got[3] == (Err.OK, 0)
+
+
+def test_memory_accesses_do_not_wait_on_reply_ready():
+    """The memory port (``mem_re``, ``mem_sel``, ``mem_addr``) is a function of registers
+    only: the host's ``o.ready`` never reaches a memory's read address in the same cycle (it
+    was the core's critical path). Each cycle of a READ under back-pressure is settled with
+    ``o.ready`` low and high, and the port must read the same."""
+    setup = Setup({**DEPTHS, Mem.WEIGHTS: 100})
+    bench = Bench(setup, setup.init())
+    dut = bench.dut
+    cmd = H.read(Mem.WEIGHTS, 10, 80)
+    rng = random.Random(3)
+    seen = {"reads": 0, "words": 0}
+
+    async def tb(ctx):
+        ctx.set(dut.i.valid, 1)
+        for w in cmd.words:
+            ctx.set(dut.i.payload, w)
+            await ctx.tick().until(dut.i.ready)
+        ctx.set(dut.i.valid, 0)
+        for _ in range(400):
+            port = []
+            for ready in (0, 1):
+                ctx.set(dut.o.ready, ready)
+                port.append((ctx.get(dut.mem_re), ctx.get(dut.mem_sel), ctx.get(dut.mem_addr)))
+            assert port[0] == port[1], f"memory port follows o.ready: {port}"
+            ready = rng.random() < 0.5
+            ctx.set(dut.o.ready, ready)
+            seen["reads"] += port[0][0]
+            seen["words"] += bool(ready and ctx.get(dut.o.valid))
+            await ctx.tick()
+
+    sim = Simulator(bench)
+    sim.add_clock(1e-8)
+    sim.add_testbench(tb)
+    sim.run()
+    assert seen == {"reads": 80, "words": 81}  # the header and 80 words, each word read once
 
 
 # -- errors ---------------------------------------------------------------------------------

@@ -637,23 +637,35 @@ class TrainingEngine(wiring.Component):
             m.d.comb += [nz_w.addr.eq(nz_cnt), nz_w.data.eq(d_q5), nz_w.en.eq(1)]
             m.d.sync += [nz_cnt.eq(nz_cnt + 1), touched_a[bl].bit_select(d_q5, 1).eq(1)]
 
-        # PASS data stages (a pipeline of PASS_STAGES, one weight row a cycle):
+        # PASS data stages (a pipeline of PASS_STAGES = 4, one weight row a cycle), at most
+        # one adder level chain between registers:
         # 1. the lane products da_k W_k[j], registered
-        # 2. ds[j] += their sum; written when j's last group is done
+        # 2. their sum, registered
+        # 3. ds[j] accumulated over j's listed groups; the total registered at its last group
+        # 4. the rounded, saturated total written to ds[j]
+        assert PASS_STAGES == 4, "the PASS data path below has four stages"
         p_prod = [Signal(signed(vb + wb), name=f"p_prod{k}") for k in range(L)]
-        p2_issue, p2_last = Signal(), Signal()
-        p2_bank, p2_row = Signal.like(p_bank), Signal.like(p_row)
-        m.d.sync += [p2_issue.eq(p_issue), p2_last.eq(p_last), p2_bank.eq(p_bank),
-                     p2_row.eq(p_row)]
+        p_iss = [p_issue]  # p_iss[s]: a row is in stage s + 1
+        for s in range(2, 5):
+            p_iss.append(delayed(p_iss[-1], 1, f"p_issue{s}"))
+        p3_last = delayed(p_last, 2, "p_last")
+        p4_last = delayed(p3_last, 1, "p3_last")
+        p4_bank, p4_row = delayed(p_bank, 3, "p_bank"), delayed(p_row, 3, "p_row")
         m.d.sync += [p_prod[k].eq(d_r[k].data.word_select(bt, vb).as_signed() * w_rb[k].data)
                      for k in range(L)]
+        p_tot = Signal(signed(vb + wb + _bits(L + 1)))
+        m.d.sync += p_tot.eq(_tree_sum(p_prod))
         p_acc = Signal(signed(vb + wb + _bits(L + 1) + _bits(CG + 1) + 1))
-        p_sum = p_acc + _tree_sum(p_prod)
-        with m.If(p2_issue):
-            m.d.sync += p_acc.eq(Mux(p2_last, 0, p_sum))
+        p_fin = Signal.like(p_acc)
+        p_sum = p_acc + p_tot
+        with m.If(p_iss[2]):
+            m.d.sync += p_acc.eq(Mux(p3_last, 0, p_sum))
+            with m.If(p3_last):
+                m.d.sync += p_fin.eq(p_sum)
+        with m.If(p_iss[3]):
             for k in range(L):
-                m.d.comb += [s_w[k].addr.eq(p2_row), s_w[k].data.eq(sat(rshr(p_sum, wf), vb)),
-                             s_w[k].en.eq(p2_last & (p2_bank == k))]
+                m.d.comb += [s_w[k].addr.eq(p4_row), s_w[k].data.eq(sat(rshr(p_fin, wf), vb)),
+                             s_w[k].en.eq(p4_last & (p4_bank == k))]
 
         # ---- update engine: every touched group of every weight layer ----------------------
         ul = Signal(range(KM))

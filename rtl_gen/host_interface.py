@@ -56,7 +56,9 @@ class HostInterface(wiring.Component):
         (In(32)) is read in that cycle. No memory access happens between ``run`` and
         ``done``.
     prog_ok : In(1), n_classes : In(16)
-        Engine state checked by INFER and TRAIN (``NO_PROGRAM``, label range).
+        Engine state checked by INFER and TRAIN (``NO_PROGRAM`` in the execution cycle; the
+        label range as TRAIN's payload word is accepted). Both may lag a program write by
+        two cycles (a later command's checks come later than that).
     lr_w, lr_th, lr_g : Out(LR_BITS)
         Learning-rate shift registers (SET_LR writes all three in one cycle).
     error : Out(8)
@@ -151,7 +153,7 @@ class HostInterface(wiring.Component):
         to_read = Signal(24)  # READ: words not yet read from memory
         lr_new = [Signal(LR_BITS, name=f"lr_new_{k}") for k in ("w", "th", "g")]
         label = Signal(16)
-        label_big = Signal()  # the label word was >= 2**16
+        bad_label = Signal()  # the label word is not a class of the program (>= n_classes)
         result = Signal(32)  # the run's cycle count
         samples = Signal(32)
         error = Signal(8)
@@ -242,12 +244,15 @@ class HostInterface(wiring.Component):
                                             with m.If(out):
                                                 m.d.sync += err.eq(Err.BAD_VALUE)
                             with m.Case(Op.TRAIN):
+                                # checked as it arrives: no program write can come
+                                # between this word and EXEC, and n_classes follows
+                                # the last one two cycles on, before this word
                                 m.d.sync += [label.eq(word[0:16]),
-                                             label_big.eq(word[16:32] != 0)]
+                                             bad_label.eq((word[16:32] != 0)
+                                                          | (word[0:16] >= self.n_classes))]
 
             with m.State("EXEC"):
                 is_run = (op == Op.INFER) | (op == Op.TRAIN)
-                bad_label = label_big | (label >= self.n_classes)
                 st = Signal(8)
                 with m.If(err != 0):
                     m.d.comb += st.eq(err)

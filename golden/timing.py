@@ -25,7 +25,7 @@ DELTA    G + 5                 readout error or ``delta``/``da`` of one group a 
                                threshold/gain gradient sums, row sums, nonzero-group list;
                                then its pipeline drains (``DELTA_STAGES``)
 BUPD     1                     threshold and gain of (layer, step) updated
-PASS     n_in * nz + 4         ``ds = W^T da`` over the ``nz`` groups with a nonzero ``da``
+PASS     n_in * nz + 5         ``ds = W^T da`` over the ``nz`` groups with a nonzero ``da``
                                (layers above the first; skipped when ``nz = 0``;
                                ``dense``: ``nz = G``), one weight row a cycle; then its
                                pipeline drains (``PASS_STAGES``)
@@ -75,9 +75,9 @@ def forward_layer_cycles(events: int, n_in: int, groups: int, dense: bool = Fals
 DELTA_STAGES = 5
 
 
-#: Pipeline stages of the backward engine's PASS data path (lane products, their sum, the
-#: accumulator, the rounded write).
-PASS_STAGES = 4
+#: Pipeline stages of the backward engine's PASS data path (the memory words registered, lane
+#: products, their sum, the accumulator, the rounded write).
+PASS_STAGES = 5
 
 
 def backward_layer_cycles(l: int, nz: int, n_in: int, groups: int, dense: bool = False) -> int:

@@ -637,35 +637,40 @@ class TrainingEngine(wiring.Component):
             m.d.comb += [nz_w.addr.eq(nz_cnt), nz_w.data.eq(d_q5), nz_w.en.eq(1)]
             m.d.sync += [nz_cnt.eq(nz_cnt + 1), touched_a[bl].bit_select(d_q5, 1).eq(1)]
 
-        # PASS data stages (a pipeline of PASS_STAGES = 4, one weight row a cycle), at most
-        # one adder level chain between registers:
-        # 1. the lane products da_k W_k[j], registered
-        # 2. their sum, registered
-        # 3. ds[j] accumulated over j's listed groups; the total registered at its last group
-        # 4. the rounded, saturated total written to ds[j]
-        assert PASS_STAGES == 4, "the PASS data path below has four stages"
+        # PASS data stages (a pipeline of PASS_STAGES = 5, one weight row a cycle), nothing
+        # but a register after a block RAM's output and at most one multiplier or adder chain
+        # between registers:
+        # 1. the weight and error words registered (the multipliers' input registers)
+        # 2. the lane products da_k W_k[j], registered
+        # 3. their sum, registered
+        # 4. ds[j] accumulated over j's listed groups; the total registered at its last group
+        # 5. the rounded, saturated total written to ds[j]
+        assert PASS_STAGES == 5, "the PASS data path below has five stages"
         p_prod = [Signal(signed(vb + wb), name=f"p_prod{k}") for k in range(L)]
         p_iss = [p_issue]  # p_iss[s]: a row is in stage s + 1
-        for s in range(2, 5):
+        for s in range(2, 6):
             p_iss.append(delayed(p_iss[-1], 1, f"p_issue{s}"))
-        p3_last = delayed(p_last, 2, "p_last")
-        p4_last = delayed(p3_last, 1, "p3_last")
-        p4_bank, p4_row = delayed(p_bank, 3, "p_bank"), delayed(p_row, 3, "p_row")
-        m.d.sync += [p_prod[k].eq(d_r[k].data.word_select(bt, vb).as_signed() * w_rb[k].data)
-                     for k in range(L)]
+        p_acc_last = delayed(p_last, 3, "p_last")  # stage 4's row is j's last group
+        p_wr_last = delayed(p_acc_last, 1, "p_acc_last")
+        p_wr_bank, p_wr_row = delayed(p_bank, 4, "p_bank"), delayed(p_row, 4, "p_row")
+        for k in range(L):
+            p_w1 = Signal(signed(wb), name=f"p_w1_{k}")
+            p_d1 = Signal(v, name=f"p_d1_{k}")
+            m.d.sync += [p_w1.eq(w_rb[k].data), p_d1.eq(d_r[k].data.word_select(bt, vb)),
+                         p_prod[k].eq(p_d1 * p_w1)]
         p_tot = Signal(signed(vb + wb + _bits(L + 1)))
         m.d.sync += p_tot.eq(_tree_sum(p_prod))
         p_acc = Signal(signed(vb + wb + _bits(L + 1) + _bits(CG + 1) + 1))
         p_fin = Signal.like(p_acc)
         p_sum = p_acc + p_tot
-        with m.If(p_iss[2]):
-            m.d.sync += p_acc.eq(Mux(p3_last, 0, p_sum))
-            with m.If(p3_last):
-                m.d.sync += p_fin.eq(p_sum)
         with m.If(p_iss[3]):
+            m.d.sync += p_acc.eq(Mux(p_acc_last, 0, p_sum))
+            with m.If(p_acc_last):
+                m.d.sync += p_fin.eq(p_sum)
+        with m.If(p_iss[4]):
             for k in range(L):
-                m.d.comb += [s_w[k].addr.eq(p4_row), s_w[k].data.eq(sat(rshr(p_fin, wf), vb)),
-                             s_w[k].en.eq(p4_last & (p4_bank == k))]
+                m.d.comb += [s_w[k].addr.eq(p_wr_row), s_w[k].data.eq(sat(rshr(p_fin, wf), vb)),
+                             s_w[k].en.eq(p_wr_last & (p_wr_bank == k))]
 
         # ---- update engine: every touched group of every weight layer ----------------------
         ul = Signal(range(KM))

@@ -21,7 +21,7 @@ Backward engine, one step, each weight layer from the readout down:
 
 =======  ====================  =======================================================
 BSTART   1                     read the step's threshold and gain
-DELTA    G + 5                 readout error or ``delta``/``da`` of one group a cycle,
+DELTA    G + 7                 readout error or ``delta``/``da`` of one group a cycle,
                                threshold/gain gradient sums, row sums, nonzero-group list;
                                then its pipeline drains (``DELTA_STAGES``)
 BUPD     1                     threshold and gain of (layer, step) updated
@@ -70,9 +70,10 @@ def forward_layer_cycles(events: int, n_in: int, groups: int, dense: bool = Fals
     return 2 + acc + groups + FIRE_STAGES
 
 
-#: Pipeline stages of the backward engine's DELTA data path (the memory words registered, delta,
-#: the products delta * a and delta * g, da, then the writes).
-DELTA_STAGES = 5
+#: Pipeline stages of the backward engine's DELTA data path (the memory words registered, the
+#: product ds * h, delta, the products delta * a and delta * g, da, the da write and the product
+#: da * count, the row-sum write).
+DELTA_STAGES = 7
 
 
 #: Pipeline stages of the backward engine's PASS data path (the memory words registered, lane

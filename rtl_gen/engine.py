@@ -101,7 +101,7 @@ class TrainingEngine(wiring.Component):
         One record per fired forward group (for testbenches; no back-pressure).
 
     Cycle behaviour: the scheduler runs stages (one cycle plus the longest engine started);
-    forward ``5 + ACC + G`` per layer and step, backward ``G + 7`` plus a ``W^T da`` pass per
+    forward ``5 + ACC + G`` per layer and step, backward ``G + 9`` plus a ``W^T da`` pass per
     layer and step, update ``2 + touched * (1 + n_in)`` per layer; golden/timing.py is the exact
     model and docs/architecture.md the description.
     """
@@ -576,21 +576,24 @@ class TrainingEngine(wiring.Component):
         with m.If(b_latch):
             m.d.sync += [b_vth.eq(th_rb.data), b_gain.eq(g_rb.data), b_cnt.eq(c_r.data)]
 
-        # DELTA data stages (a pipeline of DELTA_STAGES = 5, one group a cycle), all lanes,
-        # at most one multiplier between registers:
+        # DELTA data stages (a pipeline of DELTA_STAGES = 7, one group a cycle), all lanes,
+        # at most one multiplier or one adder chain between registers:
         # 1. the group's memory words registered (o, ds, h, a, row sum), the class compares
-        # 2. error (readout) or delta = sat(ds * h) (LIF)
-        # 3. the products delta * a and delta * g registered; the threshold gradient sum
-        # 4. da = sat(delta * g) (LIF); the gain gradient sum
-        # 5. da and the row sum written, the group listed if its da is not all zero
-        assert DELTA_STAGES == 5, "the DELTA data path below has five stages"
+        # 2. the readout error; the product ds * h (LIF)
+        # 3. delta = sat(rshr(ds * h)) (LIF)
+        # 4. the products delta * a and delta * g registered; the threshold gradient sum
+        # 5. da: the readout's error, or sat(rshr(delta * g)) (LIF); the gain gradient sum
+        # 6. da written, the group listed if its da is not all zero; the product da * count
+        # 7. the row sum + da * count written
+        assert DELTA_STAGES == 7, "the DELTA data path below has seven stages"
         d_iss = [d_issue]  # d_iss[s]: a group is in stage s + 1
-        for s in range(2, 6):
+        for s in range(2, 8):
             d_iss.append(delayed(d_iss[-1], 1, f"d_issue{s}"))
-        d_q5 = delayed(d_q, 4, "d_q")
-        delta2 = [Signal(v, name=f"delta2_{k}") for k in range(L)]
+        d_q6 = delayed(d_q, 5, "d_q")
+        d_q7 = delayed(d_q6, 1, "d_q6")
+        delta3 = [Signal(v, name=f"delta3_{k}") for k in range(L)]
         p_dgs = []
-        da4 = [Signal(v, name=f"da4_{k}") for k in range(L)]
+        da5 = [Signal(v, name=f"da5_{k}") for k in range(L)]
         for k in range(L):
             # stage 1
             cls = d_q * L + k
@@ -608,34 +611,38 @@ class TrainingEngine(wiring.Component):
             e = sat(err, vb)
             keep = Mux(is_label1, e < 0, e > 0) if hinge else 1
             err2 = Signal(v, name=f"err2_{k}")  # readout: da (error or 0)
-            m.d.sync += [delta2[k].eq(Mux(valid1, sat(rshr(ds1 * h1, vf), vb), 0)),
-                         err2.eq(Mux(valid1 & keep, e, 0))]
+            p_dh = Signal(signed(2 * vb), name=f"p_dh{k}")
+            m.d.sync += [p_dh.eq(Mux(valid1, ds1 * h1, 0)), err2.eq(Mux(valid1 & keep, e, 0))]
             # stage 3
+            m.d.sync += delta3[k].eq(sat(rshr(p_dh, vf), vb))
+            # stage 4
             p_dg = Signal(signed(vb + ab), name=f"p_dg{k}")
             p_da = Signal(signed(2 * vb), name=f"p_da{k}")
-            m.d.sync += [p_dg.eq(delta2[k] * delayed(a1, 1, f"a1_{k}")),
-                         p_da.eq(delta2[k] * b_gain if centering else delta2[k])]
+            m.d.sync += [p_dg.eq(delta3[k] * delayed(a1, 2, f"a1_{k}")),
+                         p_da.eq(delta3[k] * b_gain if centering else delta3[k])]
             p_dgs.append(p_dg)
-            # stage 4
-            lif_da = sat(rshr(p_da, vf), vb) if centering else p_da
-            m.d.sync += da4[k].eq(Mux(b_is_out, delayed(err2, 1, f"err2_{k}"), lif_da))
             # stage 5
-            r4 = delayed(r1, 3, f"r1_{k}")
-            m.d.comb += [d_w[k].addr.eq(b_hbase + d_q5),
-                         d_w[k].data.eq(da4[k].replicate(TM)),
-                         d_w[k].en.eq(Mux(d_iss[4], Const(1, TM) << bt, 0))]
+            lif_da = sat(rshr(p_da, vf), vb) if centering else p_da
+            m.d.sync += da5[k].eq(Mux(b_is_out, delayed(err2, 2, f"err2_{k}"), lif_da))
+            # stage 6
+            m.d.comb += [d_w[k].addr.eq(b_hbase + d_q6),
+                         d_w[k].data.eq(da5[k].replicate(TM)),
+                         d_w[k].en.eq(Mux(d_iss[5], Const(1, TM) << bt, 0))]
             if centering:
-                m.d.comb += [r_w[k].addr.eq(b_hbase + d_q5),
-                             r_w[k].data.eq(r4 + da4[k] * b_cnt),
-                             r_w[k].en.eq(d_iss[4] & ~b_is_out)]
-        with m.If(d_iss[2]):
-            m.d.sync += sum_delta.eq(sum_delta + _tree_sum(delta2))
+                p_dc = Signal(signed(vb + len(b_cnt) + 1), name=f"p_dc{k}")
+                m.d.sync += p_dc.eq(da5[k] * b_cnt)
+                # stage 7
+                m.d.comb += [r_w[k].addr.eq(b_hbase + d_q7),
+                             r_w[k].data.eq(delayed(r1, 5, f"r1_{k}") + p_dc),
+                             r_w[k].en.eq(d_iss[6] & ~b_is_out)]
         with m.If(d_iss[3]):
+            m.d.sync += sum_delta.eq(sum_delta + _tree_sum(delta3))
+        with m.If(d_iss[4]):
             m.d.sync += sum_dg.eq(sum_dg + _tree_sum(p_dgs))
-        nonzero = Cat(x != 0 for x in da4).any() | dense
-        with m.If(d_iss[4] & nonzero):
-            m.d.comb += [nz_w.addr.eq(nz_cnt), nz_w.data.eq(d_q5), nz_w.en.eq(1)]
-            m.d.sync += [nz_cnt.eq(nz_cnt + 1), touched_a[bl].bit_select(d_q5, 1).eq(1)]
+        nonzero = Cat(x != 0 for x in da5).any() | dense
+        with m.If(d_iss[5] & nonzero):
+            m.d.comb += [nz_w.addr.eq(nz_cnt), nz_w.data.eq(d_q6), nz_w.en.eq(1)]
+            m.d.sync += [nz_cnt.eq(nz_cnt + 1), touched_a[bl].bit_select(d_q6, 1).eq(1)]
 
         # PASS data stages (a pipeline of PASS_STAGES = 5, one weight row a cycle), nothing
         # but a register after a block RAM's output and at most one multiplier or adder chain

@@ -305,6 +305,7 @@ class TrainingEngine(wiring.Component):
         f_obase = Signal(range(TM * CG + 1))  # the readout row base: ft * G
         f_wbase = Signal(_bits(WR))
         f_wq = Signal(_bits(WR))  # wbase + fq: the weight address is f_wq + index * G
+        f_at_last = Signal()  # fq == G - 1, registered: the queue's accept needs no compare
         m.submodules.f_queue = f_queue = EventQueue(SW)
         f_vec = Signal(SW)  # the layer's input spike vector this step
         acc_issue, acc_q, acc_add = Signal(), Signal.like(fq), Signal()
@@ -337,7 +338,8 @@ class TrainingEngine(wiring.Component):
                 m.d.comb += [f_queue.load.eq(1),
                              f_queue.vector.eq(in_mask if dense else vec)]
                 m.d.sync += [f_vec.eq(vec), f_vth.eq(th_ra.data), f_gain.eq(g_ra.data),
-                             fq.eq(0), f_wq.eq(f_wbase), f_events.eq(0)]
+                             fq.eq(0), f_wq.eq(f_wbase), f_at_last.eq(f_G == 1),
+                             f_events.eq(0)]
                 m.next = "ACC"
             with m.State("ACC"):
                 m.d.comb += f_busy.eq(1)
@@ -348,13 +350,15 @@ class TrainingEngine(wiring.Component):
                     for k in range(L):
                         m.d.comb += [w_ra[k].addr.eq(addr), a_r[k].addr.eq(fq)]
                     m.d.sync += [acc_issue.eq(1), acc_q.eq(fq), acc_add.eq(spike)]
-                    with m.If(fq == f_G - 1):
+                    with m.If(f_at_last):
                         m.d.comb += f_queue.o.ready.eq(1)
-                        m.d.sync += [fq.eq(0), f_wq.eq(f_wbase), f_events.eq(f_events + spike)]
+                        m.d.sync += [fq.eq(0), f_wq.eq(f_wbase), f_at_last.eq(f_G == 1),
+                                     f_events.eq(f_events + spike)]
                         with m.If(f_queue.o.payload.last):
                             m.next = "FIRE"
                     with m.Else():
-                        m.d.sync += [fq.eq(fq + 1), f_wq.eq(f_wq + 1)]
+                        m.d.sync += [fq.eq(fq + 1), f_wq.eq(f_wq + 1),
+                                     f_at_last.eq(fq + 2 == f_G)]
                 with m.Else():
                     m.next = "FIRE"
             with m.State("FIRE"):

@@ -49,7 +49,9 @@ class EventQueue(wiring.Component):
     so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero vector takes none.
     The index comes from a priority encoder over the whole vector (a tree of ``log2(width)``
     levels, no scanning) that looks at the *next* pending bits, so ``o`` comes straight from
-    registers: the encoder is not in series with what the consumer does with the index.
+    registers: the encoder is not in series with what the consumer does with the index, and
+    ``o.ready`` only selects between encodings made without it (two encoders: the loaded
+    vector's and the pending bits' without the offered index).
     """
 
     def __init__(self, width: int):
@@ -69,19 +71,23 @@ class EventQueue(wiring.Component):
         pending = Signal(w)
         index = Signal.like(self.o.payload.index)
         valid, last = Signal(), Signal(init=1)  # as for an empty vector
-        # the pending bits of the next cycle, and their head, registered with them
+        # the next cycle's offer is encoded for both cases, a vector loaded and the offered
+        # index accepted, before ``load`` and ``o.ready`` choose between them and holding:
+        # the consumer's accept decision drives a multiplexer, not the encoder
         head = Signal(w)  # one-hot of the offered index
         m.d.comb += head.eq(Const(1, w) << index)
-        nxt = Signal(w)
+        popped = Signal(w)
+        m.d.comb += popped.eq(pending & ~head)
+
+        def offer(bits):
+            any_next, index_next = _lowest_set(bits, 0, w)
+            m.d.sync += [pending.eq(bits), index.eq(index_next), valid.eq(any_next),
+                         last.eq(~_more_than_one(bits, 0, w)[1])]
+
         with m.If(self.load):
-            m.d.comb += nxt.eq(self.vector)
+            offer(self.vector)
         with m.Elif(valid & self.o.ready):
-            m.d.comb += nxt.eq(pending & ~head)
-        with m.Else():
-            m.d.comb += nxt.eq(pending)
-        any_next, index_next = _lowest_set(nxt, 0, w)
-        m.d.sync += [pending.eq(nxt), index.eq(index_next), valid.eq(any_next),
-                     last.eq(~_more_than_one(nxt, 0, w)[1])]
+            offer(popped)
         m.d.comb += [self.o.valid.eq(valid), self.o.payload.index.eq(index),
                      self.o.payload.last.eq(last)]
         return m

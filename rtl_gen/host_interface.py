@@ -49,7 +49,7 @@ class HostInterface(wiring.Component):
         in which ``mem_re`` was high (a registered read port). ``mem_re``, ``mem_sel`` and
         ``mem_addr`` come from registers only, never from ``o.ready``.
     run : Out(1)
-        One-cycle pulse: start a run; ``train`` (1: train, 0: infer) and ``label`` (16 bits)
+        One-cycle pulse from a register, in the cycle after the execution cycle: start a run; ``train`` (1: train, 0: infer) and ``label`` (16 bits)
         are valid with it and held until ``done``.
     done : In(1)
         One-cycle pulse when the run ends, at least one cycle after ``run``; ``cycles``
@@ -66,7 +66,7 @@ class HostInterface(wiring.Component):
 
     Cycle behaviour: a header takes one cycle, each payload word one cycle (WRITE data words
     are written in the cycle they are accepted: one word per cycle), then one cycle to
-    execute (the ``run`` pulse, register updates, the engine checks). The reply header is
+    execute (register updates, the engine checks; ``run`` follows in the next cycle). The reply header is
     offered in the next cycle (for INFER and TRAIN: in the cycle after ``done``). READ data
     follows at one word per cycle while ``o.ready`` is high: reads are issued from the
     execution cycle on into a 3-word buffer, as long as it has room for every read in flight
@@ -185,6 +185,7 @@ class HostInterface(wiring.Component):
             m.d.sync += [addr.eq(addr + 1), to_read.eq(to_read - 1)]
         room = (to_read != 0) & (rbuf.level + in_flight < rbuf.depth)
 
+        m.d.sync += self.run.eq(0)
         with m.FSM():
             with m.State("HEADER"):
                 m.d.comb += self.i.ready.eq(1)
@@ -272,8 +273,8 @@ class HostInterface(wiring.Component):
                             m.d.sync += [r.eq(v) for r, v in zip(lr, lr_new)]
                             m.d.sync += rlen.eq(0)
                         with m.Case(Op.INFER, Op.TRAIN):
-                            m.d.comb += self.run.eq(1)
-                            m.next = "WAIT"
+                            m.d.sync += self.run.eq(1)  # a register: the run starts
+                            m.next = "WAIT"            # in the cycle after EXEC
                         with m.Case(Op.STATUS):
                             m.d.sync += rlen.eq(2)
                         with m.Case(Op.CLEAR_ERROR):

@@ -49,8 +49,9 @@ class HostInterface(wiring.Component):
         in which ``mem_re`` was high (a registered read port). ``mem_re``, ``mem_sel`` and
         ``mem_addr`` come from registers only, never from ``o.ready``.
     run : Out(1)
-        One-cycle pulse from a register, in the cycle after the execution cycle: start a run; ``train`` (1: train, 0: infer) and ``label`` (16 bits)
-        are valid with it and held until ``done``.
+        One-cycle pulse from a register, in the cycle after the execution cycle: start a
+        run; ``train`` (1: train, 0: infer) and ``label`` (16 bits) are valid with it and
+        held until ``done``.
     done : In(1)
         One-cycle pulse when the run ends, at least one cycle after ``run``; ``cycles``
         (In(32)) is read in that cycle. No memory access happens between ``run`` and
@@ -66,8 +67,8 @@ class HostInterface(wiring.Component):
 
     Cycle behaviour: a header takes one cycle, each payload word one cycle (WRITE data words
     are written in the cycle they are accepted: one word per cycle), then one cycle to
-    execute (register updates, the engine checks; ``run`` follows in the next cycle). The reply header is
-    offered in the next cycle (for INFER and TRAIN: in the cycle after ``done``). READ data
+    execute (register updates, the engine checks; ``run`` follows in the next cycle). The
+    reply header is offered in the next cycle (for INFER and TRAIN: in the cycle after ``done``). READ data
     follows at one word per cycle while ``o.ready`` is high: reads are issued from the
     execution cycle on into a 3-word buffer, as long as it has room for every read in flight
     (so back-pressure only pauses the stream, and the memories' read addresses never wait

@@ -72,8 +72,8 @@ class HostInterface(wiring.Component):
     ``done``). READ data follows at one word per cycle while ``o.ready`` is high: reads are
     issued from the execution cycle on into a 3-word buffer, as long as it has room for
     every read in flight (so back-pressure only pauses the stream, and the memories' read
-    addresses never wait on ``o.ready``). ``i.ready`` is low from execution until the reply's last word is
-    accepted.
+    addresses never wait on ``o.ready``). ``i.ready`` is low from execution until the
+    reply's last word is accepted.
     Every check of a command is decided before it changes any state: an error changes only
     ``error``.
     """

@@ -774,28 +774,35 @@ class TrainingEngine(wiring.Component):
         with m.If(u_busy):
             for k in range(L):
                 m.d.comb += [d_r[k].addr.eq(u_d_addr), r_r[k].addr.eq(u_d_addr)]
-        # three data stages per row: the centred gradient sum (minus the row mean) and the old
-        # weight registered; the shifted step registered; the step subtracted, saturated and
-        # written. The cycle counts stay: a group's last write lands two cycles after UNEXT,
-        # and only its first stage needs u_m and u_da, which take the next group's values in
-        # the cycle after UNEXT (no other row of the group is read later; after the last
-        # group the write lands in the engine's idle cycle, before any command can reach it).
-        u_issue2, u_issue3 = Signal(), Signal()
-        u_w_addr_d2, u_w_addr_d3 = Signal.like(u_w_addr), Signal.like(u_w_addr)
-        m.d.sync += [u_issue2.eq(u_issue), u_w_addr_d2.eq(u_w_addr_d),
-                     u_issue3.eq(u_issue2), u_w_addr_d3.eq(u_w_addr_d2)]
+        # four data stages per row: the row's spike bits and old weight registered (nothing
+        # but a register after the history's bank select and the weight block RAM); the
+        # centred gradient sum (minus the row mean); the shifted step; the step subtracted,
+        # saturated and written. The cycle counts stay: a group's last write lands three
+        # cycles after UNEXT, and only its second stage needs u_m and u_da, which take the
+        # next group's values in the cycle after that stage (no other row of the group is
+        # read later; after the last group the write lands at most three cycles after the
+        # update's end, before any host command can reach the weights: docs/architecture.md).
+        u_iss = [u_issue]  # u_iss[s]: a row is in stage s + 1
+        u_wa = [u_w_addr_d]
+        for s in range(2, 5):
+            u_iss.append(delayed(u_iss[-1], 1, f"u_issue{s}"))
+            u_wa.append(delayed(u_wa[-1], 1, f"u_w_addr_d{s}"))
+        sbits1 = Signal(TM)
+        m.d.sync += sbits1.eq(sbits)
         for k in range(L):
-            grad = _tree_sum(Mux(sbits[t], u_da[k][t], 0) for t in range(TM))
+            w_old1 = Signal(signed(wb), name=f"uw1_{k}")
+            m.d.sync += w_old1.eq(w_rb[k].data)
+            grad = _tree_sum(Mux(sbits1[t], u_da[k][t], 0) for t in range(TM))
             g_c = Signal(signed(max(vb + _bits(TM) + 1, len(u_m[k])) + 1), name=f"ugrad{k}")
             w_old = Signal(signed(wb), name=f"uw{k}")
-            m.d.sync += [g_c.eq(grad - u_m[k]), w_old.eq(w_rb[k].data)]
+            m.d.sync += [g_c.eq(grad - u_m[k]), w_old.eq(w_old1)]
             step = Signal(signed(len(g_c) + 1), name=f"ustep{k}")  # |step| <= |g_c| + 1
             w_old2 = Signal(signed(wb), name=f"uw2_{k}")
             m.d.sync += [step.eq(rshr_var(g_c, sh_w)), w_old2.eq(w_old)]
             with m.If(u_busy):
                 m.d.comb += w_rb[k].addr.eq(u_w_addr)
-            with m.If(u_issue3):
-                m.d.comb += [w_w[k].addr.eq(u_w_addr_d3), w_w[k].en.eq(1),
+            with m.If(u_iss[3]):
+                m.d.comb += [w_w[k].addr.eq(u_wa[3]), w_w[k].en.eq(1),
                              w_w[k].data.eq(sat(w_old2 - step, wb))]
 
         # ---- host access (only while idle) --------------------------------------------------

@@ -11,7 +11,7 @@ from rtl_gen.isa import LayerInstr, Program, compile_network, recip
 from rtl_gen.memory_map import MemoryMap
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(st.integers(0, 2**32 - 1))
 def test_dual_never_slower_and_dense_never_faster(seed):
     rng = np.random.default_rng(seed)

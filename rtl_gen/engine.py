@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, wiring
@@ -145,6 +146,23 @@ class TrainingEngine(wiring.Component):
         hbase_a = Array(w[1][16:16 + _bits(NR)] for w in lw)
         wbase_a = Array(w[2][0:_bits(WR)] for w in lw)
         recip_a = Array(w[3][:f.recip_bits + 1] for w in lw)  # prog_ok: <= 2**recip_bits
+
+        def layer_regs(eng):
+            """An engine's registered copy of one layer's fields (no program field or
+            multiplexer in front of its addresses) and ``load(l)``, the statements that fill
+            it (each engine loads it when it starts a layer)."""
+            r = SimpleNamespace(
+                G=Signal(grp_b, name=f"{eng}_G"), n_in=Signal(wid_b, name=f"{eng}_n_in"),
+                n_out=Signal(wid_b, name=f"{eng}_n_out"),
+                hbase=Signal(_bits(NR), name=f"{eng}_hbase"),
+                wbase=Signal(_bits(WR), name=f"{eng}_wbase"),
+                recip=Signal(f.recip_bits + 1, name=f"{eng}_recip"),
+                is_out=Signal(name=f"{eng}_is_out"))
+            r.load = lambda l: [r.G.eq(groups_a[l]), r.n_in.eq(n_in_a[l]),
+                                r.n_out.eq(n_out_a[l]), r.hbase.eq(hbase_a[l]),
+                                r.wbase.eq(wbase_a[l]), r.recip.eq(recip_a[l]),
+                                r.is_out.eq(l == p_K - 1)]
+            return r
         ok = (p_T >= 1) & (p_T <= TM) & (p_K >= 2) & (p_K <= KM)
         for l, w in enumerate(lw):
             n_in, n_out, g = w[0][0:16], w[0][16:32], w[1][0:16]
@@ -297,13 +315,11 @@ class TrainingEngine(wiring.Component):
         # the layer's program fields and the addresses built from them, registered in LOAD
         # (fl and ft hold from LOAD until the layer's last write, in DRAIN): no program
         # field, no multiplier in front of a memory address
-        f_is_out = Signal()
-        f_G = Signal(grp_b)
-        f_n_out = Signal(wid_b)
-        f_hbase = Signal(_bits(NR))
+        f_lay = layer_regs("f")
+        f_is_out, f_G, f_n_out, f_hbase, f_wbase = (f_lay.is_out, f_lay.G, f_lay.n_out,
+                                                     f_lay.hbase, f_lay.wbase)
         f_hrow = Signal(_bits(2 * NR))  # the history row base: ft[0] * NR + hbase
         f_obase = Signal(range(TM * CG + 1))  # the readout row base: ft * G
-        f_wbase = Signal(_bits(WR))
         f_wq = Signal(_bits(WR))  # wbase + fq: the weight address is f_wq + index * G
         f_at_last = Signal()  # fq == G - 1, registered: the queue's accept needs no compare
         m.submodules.f_queue = f_queue = EventQueue(SW)
@@ -323,10 +339,8 @@ class TrainingEngine(wiring.Component):
             with m.State("LOAD"):
                 m.d.comb += [f_busy.eq(1), f_r.addr.eq(ft), th_ra.addr.eq(fl * TM + ft),
                              g_ra.addr.eq(fl * TM + ft)]
-                m.d.sync += [f_is_out.eq(fl == p_K - 1), f_G.eq(groups_a[fl]),
-                             f_n_out.eq(n_out_a[fl]), f_hbase.eq(hbase_a[fl]),
-                             f_hrow.eq(ft[0] * NR + hbase_a[fl]),
-                             f_obase.eq(ft * groups_a[fl]), f_wbase.eq(wbase_a[fl]),
+                m.d.sync += f_lay.load(fl)
+                m.d.sync += [f_hrow.eq(ft[0] * NR + hbase_a[fl]), f_obase.eq(ft * groups_a[fl]),
                              in_mask.eq(thermometer(n_in_a[fl], SW))]
                 m.next = "START"
             with m.State("START"):
@@ -449,8 +463,8 @@ class TrainingEngine(wiring.Component):
         bt = Signal(range(TM))
         bq = Signal(range(max(CG, 2)))
         # the layer's program fields, registered in BSTART (bl holds for the layer)
-        b_G, b_n_in, b_n_out = Signal(grp_b), Signal(wid_b), Signal(wid_b)
-        b_is_out = Signal()
+        b_lay = layer_regs("b")
+        b_G, b_n_in, b_n_out, b_is_out = b_lay.G, b_lay.n_in, b_lay.n_out, b_lay.is_out
         b_latch = Signal()  # the cycle after BSTART: parameter reads arrive
         b_vth, b_gain = Signal(v), Signal(v)
         b_cnt = Signal(wid_b)
@@ -510,9 +524,8 @@ class TrainingEngine(wiring.Component):
                              c_r.addr.eq(bl * TM + bt)]
                 m.d.sync += [b_latch.eq(1), bq.eq(0), nz_cnt.eq(0), sum_delta.eq(0),
                              sum_dg.eq(0), b_obase.eq(bt * groups_a[bl]),
-                             b_hbase.eq(hbase_a[bl]), b_hbase_t.eq(bt[0] * NR + hbase_a[bl]),
-                             b_G.eq(groups_a[bl]), b_n_in.eq(n_in_a[bl]),
-                             b_n_out.eq(n_out_a[bl]), b_is_out.eq(bl == p_K - 1)]
+                             b_hbase.eq(hbase_a[bl]), b_hbase_t.eq(bt[0] * NR + hbase_a[bl])]
+                m.d.sync += b_lay.load(bl)
                 m.next = "DELTA"
             with m.State("DELTA"):
                 m.d.comb += b_busy.eq(1)
@@ -702,17 +715,14 @@ class TrainingEngine(wiring.Component):
         m.d.sync += sh_w.eq(self.lr_w + vf - wf)
         # the layer's program fields, registered with ul (in IDLE and UNEXT)
         g_mask = Signal(CG)
-        u_G, u_n_in = Signal(grp_b), Signal(wid_b)
-        u_hbase, u_wbase = Signal(_bits(NR)), Signal(_bits(WR))
-        u_recip = Signal(f.recip_bits + 1)
-        u_is_out = Signal()
+        u_lay = layer_regs("u")
+        u_G, u_n_in, u_hbase, u_wbase, u_recip, u_is_out = (
+            u_lay.G, u_lay.n_in, u_lay.hbase, u_lay.wbase, u_lay.recip, u_lay.is_out)
         u_hist_row = Signal(range(KM * CG + 1))  # (ul - 1) * CG: the layer's spike history
 
         def set_ul(val):
+            m.d.sync += u_lay.load(val)
             m.d.sync += [ul.eq(val), g_mask.eq(thermometer(groups_a[val], CG)),
-                         u_G.eq(groups_a[val]), u_n_in.eq(n_in_a[val]),
-                         u_hbase.eq(hbase_a[val]), u_wbase.eq(wbase_a[val]),
-                         u_recip.eq(recip_a[val]), u_is_out.eq(val == p_K - 1),
                          u_hist_row.eq((val - 1) * CG)]
         t_mask = Signal(TM)
         m.d.comb += t_mask.eq(thermometer(p_T, TM))

@@ -13,7 +13,7 @@ from amaranth.lib.wiring import In, Out
 from golden.timing import DELTA_STAGES, FIRE_STAGES, PASS_STAGES
 
 from .event_queue import EventQueue
-from .fixed_hw import rshr, rshr_var, sat, thermometer
+from .fixed_hw import round_half, rshr, rshr_var, sat, shift_for_round, thermometer
 from .isa import WORDS_PER_LAYER, program_depth
 from .lif_unit import LIFUnit
 from .memory_map import CYCLE_COUNTERS, MemoryMap
@@ -492,16 +492,23 @@ class TrainingEngine(wiring.Component):
         # DELTA address is one add into its memory
         b_obase = Signal(range(max(mm.readout_capacity, 2)))
         b_hbase, b_hbase_t = Signal(_bits(NR)), Signal(_bits(2 * NR))
-        # the threshold and gain steps, registered every cycle: the sums are final in the last
-        # DDRAIN cycle, so BUPD finds the steps of the final sums and only subtracts and
-        # saturates. The shift amounts are set while idle.
+        # the threshold and gain steps, a pipeline running every cycle: -sum_delta, the
+        # shifter, the rounding adder (the gain step: the shifter, the adder). sum_delta is
+        # final three cycles before BUPD and sum_dg two (the DELTA stages above, DDRAIN's
+        # DELTA_STAGES cycles), so BUPD finds the steps of the final sums and only subtracts
+        # and saturates. The shift amounts are set while idle.
         sh_th, sh_g = Signal(6), Signal(6)
         m.d.sync += [sh_th.eq(self.lr_th), sh_g.eq(self.lr_g)]
+        th_neg = Signal(signed(len(sum_delta) + 1))
+        th_sh = Signal(shift_for_round(th_neg, sh_th).shape())
+        g_sh = Signal(shift_for_round(sum_dg, sh_g, offset=wf).shape())
         # (|step| <= |sum| + 1, and -sum_delta takes a bit more than sum_delta)
         th_step = Signal(signed(len(sum_delta) + 2))
         g_step = Signal(signed(len(sum_dg) + 1))
-        m.d.sync += [th_step.eq(rshr_var(-sum_delta, sh_th)),
-                     g_step.eq(rshr_var(sum_dg, sh_g, offset=wf))]
+        m.d.sync += [th_neg.eq(-sum_delta), th_sh.eq(shift_for_round(th_neg, sh_th)),
+                     th_step.eq(round_half(th_sh)),
+                     g_sh.eq(shift_for_round(sum_dg, sh_g, offset=wf)),
+                     g_step.eq(round_half(g_sh))]
         target = int(round(net.target * (1 << vf)))
         hinge = net.loss == "hinge"
         host_o_addr = Signal(range(max(mm.readout_capacity, 2)))
@@ -603,6 +610,15 @@ class TrainingEngine(wiring.Component):
         # 6. da written, the group listed if its da is not all zero; the product da * count
         # 7. the row sum + da * count written
         assert DELTA_STAGES == 7, "the DELTA data path below has seven stages"
+        # One multiplier per lane serves both stage 4's gain gradient delta * a and the
+        # update's row mean rs * recip (with centering): the backward pass and the update never
+        # run at once. The update registers a group's row sums in its first row cycle
+        # (u_first); the product of the next cycle (u_mean_cap) is held for the group, whose
+        # rows read the mean in their second data stage, the earliest two cycles on.
+        u_lay = layer_regs("u")
+        u_first = Signal()
+        u_rs = [Signal(signed(rsb), name=f"urs{k}") for k in range(L)]
+        u_mean_cap = delayed(u_first, 1, "u_first")
         d_iss = [d_issue]  # d_iss[s]: a group is in stage s + 1
         for s in range(2, 8):
             d_iss.append(delayed(d_iss[-1], 1, f"d_issue{s}"))
@@ -633,10 +649,17 @@ class TrainingEngine(wiring.Component):
             # stage 3
             m.d.sync += delta3[k].eq(sat(rshr(p_dh, vf), vb))
             # stage 4
-            p_dg = Signal(signed(vb + ab), name=f"p_dg{k}")
+            a1_4 = delayed(a1, 2, f"a1_{k}")
             p_da = Signal(signed(2 * vb), name=f"p_da{k}")
-            m.d.sync += [p_dg.eq(delta3[k] * delayed(a1, 2, f"a1_{k}")),
-                         p_da.eq(delta3[k] * b_gain if centering else delta3[k])]
+            m.d.sync += p_da.eq(delta3[k] * b_gain if centering else delta3[k])
+            if centering:
+                p_dg = Signal(signed(max(rsb, ab) + max(f.recip_bits + 2, vb)), name=f"p_dg{k}")
+                with m.If(~u_busy | u_mean_cap):
+                    m.d.sync += p_dg.eq(Mux(u_busy, u_rs[k], a1_4)
+                                        * Mux(u_busy, u_lay.recip, delta3[k]))
+            else:
+                p_dg = Signal(signed(vb + ab), name=f"p_dg{k}")
+                m.d.sync += p_dg.eq(delta3[k] * a1_4)
             p_dgs.append(p_dg)
             # stage 5
             lif_da = sat(rshr(p_da, vf), vb) if centering else p_da
@@ -701,9 +724,11 @@ class TrainingEngine(wiring.Component):
         uq = Signal(range(max(CG, 2)))
         uj = Signal(range(max(mm.max_width, 2)))
         m.submodules.u_queue = u_queue = EventQueue(CG)
-        u_first, u_issue = Signal(), Signal()
+        u_issue = Signal()
         u_da = [[Signal(v, name=f"uda{k}_{t}") for t in range(TM)] for k in range(L)]
         # |mean| = |rshr(rs * recip, recip_bits)| <= |rs| + 1 as recip <= 2**recip_bits
+        # (from the row sums' product on the multiplier shared with the DELTA, held for
+        # the group from its second row cycle on)
         u_m = [Signal(signed(rsb + 1), name=f"um{k}") for k in range(L)]
         u_sbits = Signal(TM)  # the input layer's spikes of row uj (registered)
         uj_bank, uj_row = Signal(range(max(L, 2))), Signal(range(max(CG, 2)))  # uj % L, uj // L
@@ -715,9 +740,10 @@ class TrainingEngine(wiring.Component):
         m.d.sync += sh_w.eq(self.lr_w + vf - wf)
         # the layer's program fields, registered with ul (in IDLE and UNEXT)
         g_mask = Signal(CG)
-        u_lay = layer_regs("u")
-        u_G, u_n_in, u_hbase, u_wbase, u_recip, u_is_out = (
-            u_lay.G, u_lay.n_in, u_lay.hbase, u_lay.wbase, u_lay.recip, u_lay.is_out)
+        u_G, u_n_in, u_hbase, u_wbase, u_is_out = (
+            u_lay.G, u_lay.n_in, u_lay.hbase, u_lay.wbase, u_lay.is_out)
+        if centering:  # (the readout's row sums are taken as 0: its mean is 0)
+            m.d.comb += [u_m[k].eq(rshr(p_dgs[k], f.recip_bits)) for k in range(L)]
         u_hist_row = Signal(range(KM * CG + 1))  # (ul - 1) * CG: the layer's spike history
 
         def set_ul(val):
@@ -760,9 +786,7 @@ class TrainingEngine(wiring.Component):
                     for k in range(L):
                         m.d.sync += [u_da[k][t].eq(d_r[k].data.word_select(t, vb).as_signed())
                                      for t in range(TM)]
-                        rs = r_r[k].data
-                        mean = rshr(rs * u_recip, f.recip_bits) if centering else 0
-                        m.d.sync += u_m[k].eq(Mux(u_is_out, 0, mean))
+                        m.d.sync += u_rs[k].eq(Mux(u_is_out, 0, r_r[k].data))
                         m.d.comb += [r_w[k].addr.eq(u_hbase + uq), r_w[k].data.eq(0),
                                      r_w[k].en.eq(1)]
                 m.d.comb += u_d_addr.eq(u_hbase + uq)

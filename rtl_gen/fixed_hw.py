@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Mux, Value, signed
 
-__all__ = ["rshr", "rshr_var", "sat", "thermometer"]
+__all__ = ["rshr", "rshr_var", "shift_for_round", "round_half", "sat", "thermometer"]
 
 
 def rshr(x, k: int):
@@ -35,14 +35,27 @@ def rshr_var(x, s, offset: int = 0):
     equals ``(x + 2**(s+offset-1)) >> (s+offset)``: the shifter and the adder are as wide as
     ``x`` less the ``offset - 1`` bits the constant part drops. The direct form needs a
     ``2**len(s)``-bit rounding constant, adder and shifter (64 bits for a 6-bit shift). A
-    shift past ``x``'s width leaves 0 or -1, and both round to 0.
+    shift past ``x``'s width leaves 0 or -1, and both round to 0. It is
+    ``round_half(shift_for_round(x, s, offset))``: a pipeline may register the shifter's
+    output between the two.
     """
+    return round_half(shift_for_round(x, s, offset))
+
+
+def shift_for_round(x, s, offset: int = 0):
+    """The shifter of :func:`rshr_var`: ``x`` shifted right by ``s + offset - 1`` (by -1,
+    i.e. ``x << 1``, when ``s + offset = 0``), so that :func:`round_half` finishes it."""
     if offset < 0:
         raise ValueError(f"offset must be >= 0, not {offset!r}")
     x, s = Value.cast(x), Value.cast(s)
     if offset >= 1:
-        return ((x >> (offset - 1) >> s) + 1) >> 1
-    return Mux(s == 0, x, ((x >> (s - 1)[:len(s)]) + 1) >> 1)
+        return x >> (offset - 1) >> s
+    return Mux(s == 0, x << 1, x >> (s - 1)[:len(s)])
+
+
+def round_half(y):
+    """The adder of :func:`rshr_var`: ``(y + 1) >> 1``, rounding the last halving half up."""
+    return (Value.cast(y) + 1) >> 1
 
 
 def thermometer(n, width: int):

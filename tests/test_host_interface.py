@@ -424,9 +424,13 @@ def test_memory_accesses_do_not_wait_on_reply_ready():
 
     async def tb(ctx):
         ctx.set(dut.i.valid, 1)
-        for w in cmd.words:
+        for w in cmd.words:  # the first word is read as the last payload word arrives
             ctx.set(dut.i.payload, w)
-            await ctx.tick().until(dut.i.ready)
+            accepted = False
+            while not accepted:
+                accepted = ctx.get(dut.i.ready)
+                seen["reads"] += ctx.get(dut.mem_re)
+                await ctx.tick()
         ctx.set(dut.i.valid, 0)
         for _ in range(400):
             port = []
@@ -501,6 +505,9 @@ def test_error_changes_nothing_and_decoder_stays_in_sync(name):
     assert isinstance(got[0], ProtocolError) and got[0].name == code.name
     assert got[1] is None
     assert got[2] == (code, 1)  # the error, and the one sample trained before
+    # the next READ returns the memory's words (none left over from the failed command: a
+    # READ reads its first word before EXEC decides)
+    assert got[3] == [to_signed32(v) for v in err.dump[W][:3]]
     assert got[5] == (Err.OK, 1)
 
 

@@ -12,12 +12,14 @@ __all__ = ["rshr", "rshr_var", "shift_for_round", "round_half", "sat", "thermome
 
 
 def rshr(x, k: int):
-    """Round-half-up arithmetic right shift by a constant ``k >= 0``."""
+    """Round-half-up arithmetic right shift by a constant ``k >= 0``: ``(x + 2**(k-1)) >> k``,
+    built as ``((x >> (k - 1)) + 1) >> 1`` (the same value), so the adder is only as wide as
+    the bits kept plus one, with no carry chain through the ``k - 1`` bits dropped."""
     if k < 0:
         raise ValueError(f"shift must be >= 0, not {k!r}")
     if k == 0:
         return x
-    return (x + (1 << (k - 1))) >> k
+    return round_half(Value.cast(x).shift_right(k - 1))
 
 
 def sat(x, bits: int):
@@ -49,7 +51,7 @@ def shift_for_round(x, s, offset: int = 0):
         raise ValueError(f"offset must be >= 0, not {offset!r}")
     x, s = Value.cast(x), Value.cast(s)
     if offset >= 1:
-        return x >> (offset - 1) >> s
+        return x.shift_right(offset - 1) >> s
     return Mux(s == 0, x << 1, x >> (s - 1)[:len(s)])
 
 

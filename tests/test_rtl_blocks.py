@@ -12,6 +12,7 @@ from golden.fixed_point import hi, lo, rshr
 from rtl_gen.config import load_config
 from rtl_gen.event_queue import EventQueue
 from rtl_gen.engine import acc_bits
+from rtl_gen.fixed_hw import rshr as hw_rshr
 from rtl_gen.fixed_hw import rshr_var, thermometer
 from rtl_gen.lif_unit import LIFUnit
 
@@ -189,3 +190,28 @@ def test_rshr_var_rounds_like_the_golden_shift(shape, s_bits, offset):
     sim.add_testbench(bench)
     sim.run()
     assert seen == want
+
+
+@pytest.mark.parametrize("shape,k", [(signed(8), 3), (signed(8), 1), (signed(8), 0), (6, 2),
+                                     (signed(5), 4), (signed(5), 7), (4, 6)])
+def test_rshr_rounds_like_the_golden_shift_and_drops_the_shifted_bits(shape, k):
+    """The constant ``rshr(x, k)`` equals the golden one for every ``x`` (shifts past the
+    width too), and its adder is no wider than the bits kept plus two."""
+    x = Signal(shape)
+    expr = hw_rshr(x, k)
+    assert len(expr) <= max(len(x) - k, 1) + 2
+    out = Signal.like(expr)
+    m = Module()
+    m.d.comb += out.eq(expr)
+    xs = range(lo(len(x)), hi(len(x)) + 1) if x.shape().signed else range(1 << len(x))
+    seen = []
+
+    async def bench(ctx):
+        for xv in xs:
+            ctx.set(x, xv)
+            seen.append(ctx.get(out))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen == [int(rshr(torch.tensor(xv), k)) for xv in xs]

@@ -7,6 +7,8 @@ import random
 import pytest
 import torch
 
+from golden.fixed_model import FixedArith
+from golden.learner import Learner, lr_shifts
 from golden.timing import SCHEDULES
 from rtl_gen.config import ConfigError, load_config
 from sim.cases import make_params
@@ -34,6 +36,25 @@ def test_training_exact_in_every_schedule(schedule):
     cfg = _cfg([20, 11, 5], 3, 4, schedule)
     fig = run_engine_pysim(cfg, make_params(cfg, 1), _samples(cfg, 1, [0, 3, None, 4, 1]))
     assert len(fig["cycles"]) == 5 and fig["records"] > 0
+
+
+@pytest.mark.parametrize("schedule", ["serial", "dual"])
+def test_training_exact_with_two_row_groups(schedule):
+    """Fan-in 2 in every weight layer: each update group is two weight rows, so groups follow
+    each other as closely as centering allows (a row of one has no centred gradient): the
+    row mean on the multiplier shared with the DELTA, the errors and the last write of a
+    group all meet the next group's. The golden model changes weights in every layer."""
+    cfg = _cfg([2, 7, 2, 3], 4, 2, schedule)
+    g = torch.Generator().manual_seed(1)
+    samples = [((torch.rand(cfg.timesteps, 2, generator=g) < 0.7).to(torch.uint8), y)
+               for y in (0, 2, 1)]
+    params = make_params(cfg, 1)
+    gold = Learner(cfg, FixedArith(cfg), params.clone())
+    for x, y in samples:
+        gold.train_sample(x, y, lr_shifts(cfg, 0))
+    assert all((a != b).any() for a, b in zip(params.w + [params.w_out],
+                                              gold.params.w + [gold.params.w_out]))
+    run_engine_pysim(cfg, params, samples)
 
 
 def _random_config(rng):

@@ -268,8 +268,10 @@ def synth_cmd(config: str, target: str | None, board: str | None, seed: int,
         click.echo(f"snngen: {err}", err=True)
         sys.exit(1)
     click.echo(format_results([res]))
+    if res.critical_summary:
+        click.echo("worst path: " + res.critical_summary)
     if res.critical_path:
-        click.echo("critical path: " + " -> ".join(res.critical_path))
+        click.echo("its nets: " + " -> ".join(res.critical_path))
     click.echo(f"yosys {res.yosys_seconds:.0f} s, nextpnr {res.pnr_seconds:.0f} s; files in "
                f"{res.out_dir}")
     if json_file:

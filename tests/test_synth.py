@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from boards import BOARDS
 from boards.pll import ecp5_pll, ice40_pll
 from rtl_gen.cli import main
-from rtl_gen.synth import (RESOURCES, TARGETS, SynthResult, fit_problems, format_results,
-                           yosys_resources)
+from rtl_gen.synth import (RESOURCES, TARGETS, SynthResult, _critical_path,
+                           _critical_summary, fit_problems, format_results, yosys_resources)
 
 
 def test_targets_cover_the_config_choices():
@@ -55,6 +55,24 @@ def test_result_table_and_json():
     assert "5000/5280" in text and "37.5" in text and "below the config's clock 40" in text
     d = json.loads(json.dumps(r.as_dict()))
     assert d["timing_met"] is False and d["fits"] is True
+
+
+def test_worst_path_summary_names_its_registers_and_splits_logic_from_routing():
+    def step(kind, delay, a, b, net="n"):
+        return {"type": kind, "delay": delay, "net": net, "from": {"cell": a}, "to": {"cell": b}}
+    report = {"critical_paths": [
+        {"from": "<async>", "to": "clk", "path": [step("routing", 20.0, "rst", "x_TRELLIS_FF_Q")]},
+        {"from": "clk", "to": "clk", "path": [
+            step("clk-to-q", 0.5, "core.q_TRELLIS_FF_Q_4", "core.q_TRELLIS_FF_Q_4"),
+            step("routing", 2.0, "core.q_TRELLIS_FF_Q_4", "m_MULT18X18D", net="q"),
+            step("logic", 4.0, "m_MULT18X18D", "m_MULT18X18D"),
+            step("routing", 3.0, "m_MULT18X18D", "core.d_TRELLIS_FF_Q", net="p"),
+            step("setup", 0.1, "core.d_TRELLIS_FF_Q", "core.d_TRELLIS_FF_Q")]},
+        {"from": "clk", "to": "clk", "path": [step("logic", 1.0, "a", "b")]}]}
+    assert _critical_summary(report) == \
+        "core.q -> core.d: 9.60 ns = logic 4.60 ns (1 cells) + routing 5.00 ns"
+    assert _critical_path(report) == ["q (2.00 ns)", "p (3.00 ns)"]
+    assert _critical_summary({"critical_paths": []}) == ""
 
 
 @pytest.mark.parametrize("fin,want", [(12, 40), (12, 24), (12, 48), (12, 100)])

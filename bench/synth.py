@@ -63,7 +63,8 @@ def main() -> None:
         frames = encode_split(cfg, data.train_x[:n], TRAIN_STREAM)
         labels = data.train_y[:n]
         print(f"{name} on {target}: synthesizing (cached in build/synth/) ...", flush=True)
-        res = synthesize(cfg, target, BUILD / f"{cfg.hash()}-{target}")
+        res = synthesize(cfg, target, BUILD / f"{cfg.hash()}-{target}",
+                         progress=lambda line: print(line, flush=True))
         results.append(res)
         cyc = cycles_per_sample(cfg, frames, labels)
         cpu = max(cpu_rates(cfg, "float", frames, labels, args.repeats))

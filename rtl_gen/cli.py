@@ -263,7 +263,8 @@ def synth_cmd(config: str, target: str | None, board: str | None, seed: int,
     click.echo(f"synthesizing {cfg.name} for {target} (yosys, then nextpnr at "
                f"{cfg.hardware.clock_mhz:g} MHz) ...")
     try:
-        res = synthesize(cfg, target, out_dir, seed=seed)
+        res = synthesize(cfg, target, out_dir, seed=seed,
+                         progress=lambda line: click.echo(line, err=True))
     except SynthError as err:
         click.echo(f"snngen: {err}", err=True)
         sys.exit(1)

@@ -20,10 +20,11 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 __all__ = ["Target", "TARGETS", "RESOURCES", "SynthResult", "synthesize", "yosys_resources",
            "fit_problems", "format_results", "SynthError", "DEFAULT_BAUD",
-           "cell_resources", "design_of"]
+           "cell_resources", "design_of", "PnrProgress"]
 
 #: UART speed of the synthesized bridge (it sizes only the bit counter).
 DEFAULT_BAUD = 115200
@@ -155,16 +156,80 @@ def _tool(name: str) -> str:
     return path
 
 
-def _run(args: list[str], cwd: Path, log: str) -> None:
+def _run(args: list[str], cwd: Path, log: str,
+         progress: Callable[[str], None] | None = None) -> None:
     """Run a yowasp tool in ``cwd`` (the WebAssembly tools see only their working
-    directory, so every path is relative to it); its output goes to ``log``."""
+    directory, so every path is relative to it); its output goes to ``log``. With
+    ``progress``, the log is followed while the tool runs and ``progress`` gets the lines
+    :class:`PnrProgress` picks from it."""
     with open(cwd / log, "w") as out:
-        r = subprocess.run(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                           env={**os.environ})
-    if r.returncode != 0:
+        proc = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ})
+        if progress is None:
+            proc.wait()
+        else:
+            follow = PnrProgress(progress)
+            with open(cwd / log, errors="replace") as inp:
+                while True:
+                    done = proc.poll() is not None
+                    for line in inp.readlines():
+                        follow.line(line)
+                    if done:
+                        break
+                    time.sleep(0.5)
+    if proc.returncode != 0:
         tail = (cwd / log).read_text(errors="replace").splitlines()[-25:]
-        raise SynthError(f"{Path(args[0]).name} failed (exit {r.returncode}); "
+        raise SynthError(f"{Path(args[0]).name} failed (exit {proc.returncode}); "
                          f"{cwd / log} ends:\n" + "\n".join(tail))
+
+
+class PnrProgress:
+    """Turns nextpnr's log, line by line, into a few status lines for people.
+
+    A line goes to ``emit`` when nextpnr enters a phase (packing, analytic placement,
+    annealing, routing, timing analysis), then at most every ``every`` seconds with the
+    phase's latest figures (placer iteration and wire length, router iteration and overused
+    wires), each with the minutes since the tool started. A place and route of a large ECP5
+    design takes hours on a small machine; this says where it is.
+    """
+
+    PHASES = (  # (pattern, phase): the first match names the phase a line starts
+        (re.compile(r"^Info: Packing"), "packing"),
+        (re.compile(r"initial (analytic )?placement|analytical placer"), "analytic placement"),
+        (re.compile(r"simulated annealing"), "annealing placement"),
+        (re.compile(r"Routing globals|Running router|Routing\.\."), "routing"),
+        (re.compile(r"Critical path report|Max frequency for clock"), "timing analysis"),
+    )
+    FIGURES = (  # the figures worth repeating from a phase's progress lines
+        re.compile(r"iteration #\d+.*?(?:wirelen[^,;]*)"),
+        re.compile(r"iter=\d+.*?overused=\d+"),
+        re.compile(r"^Info:\s+\d+ \|.*"),  # router1's table rows
+    )
+
+    def __init__(self, emit: Callable[[str], None], every: float = 60.0):
+        self.emit, self.every = emit, every
+        self.t0 = time.monotonic()
+        self.phase: str | None = None
+        self.last = 0.0
+
+    def _say(self, text: str) -> None:
+        self.last = time.monotonic()
+        self.emit(f"  nextpnr {(self.last - self.t0) / 60:5.1f} min: {text}")
+
+    def line(self, line: str) -> None:
+        line = line.strip()
+        for pat, phase in self.PHASES:
+            if pat.search(line):
+                if phase != self.phase:
+                    self.phase = phase
+                    self._say(phase)
+                return
+        if self.phase and time.monotonic() - self.last >= self.every:
+            for pat in self.FIGURES:
+                found = pat.search(line)
+                if found:
+                    self._say(f"{self.phase}, {found.group(0).removeprefix('Info:').strip()}")
+                    return
 
 
 def cell_resources(cells: dict[str, int], target: Target) -> dict[str, int]:
@@ -249,14 +314,16 @@ def _critical_summary(report: dict) -> str:
 def synthesize(cfg, target: str | None = None, out_dir: Path | str | None = None, *,
                seed: int = 1, place: bool = True, verilog: str | None = None,
                top: str | None = None, clock_mhz: float | None = None,
-               baud: int = DEFAULT_BAUD, cache: bool = True) -> SynthResult:
+               baud: int = DEFAULT_BAUD, cache: bool = True,
+               progress: Callable[[str], None] | None = None) -> SynthResult:
     """Synthesize ``cfg`` for ``target`` (default: the config's ``hardware.target``).
 
     ``verilog``/``top`` override the design (default: the config's serial top). The yosys
     netlist, logs and nextpnr report stay in ``out_dir`` (default ``build/synth/<config
     hash>-<target>``). With ``place`` false, or when yosys' counts already overflow the part,
     nextpnr is not run. With ``cache``, a result in ``out_dir`` of the same design, target,
-    clock and seed is returned without running the tools.
+    clock and seed is returned without running the tools. ``progress`` gets status lines
+    while nextpnr places and routes (:class:`PnrProgress`).
     """
     tname = target or cfg.hardware.target
     if tname not in TARGETS:
@@ -281,13 +348,13 @@ def synthesize(cfg, target: str | None = None, out_dir: Path | str | None = None
                 old["critical_summary"] = _critical_summary(report)
             return SynthResult(**old)
     (out / "design.v").write_text(verilog)
-    res = _run_flow(cfg, tgt, out, verilog, top, clock, seed, place)
+    res = _run_flow(cfg, tgt, out, verilog, top, clock, seed, place, progress)
     (out / "result.json").write_text(json.dumps({**res.as_dict(), "key": key}, indent=2))
     return res
 
 
 def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float, seed: int,
-              place: bool) -> SynthResult:
+              place: bool, progress: Callable[[str], None] | None) -> SynthResult:
     tname = tgt.name
     res = SynthResult(cfg.name, tname, False, False, clock, capacity=dict(tgt.capacity),
                       out_dir=str(out))
@@ -323,12 +390,13 @@ def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float,
         return res
 
     t0 = time.perf_counter()
+    # (not quiet: nextpnr.log says where a long run is, and what the placer and router did)
     args = [*nextpnr, "--freq", f"{clock:g}", "--seed", str(seed), "--report", "report.json",
-            "-q", "--timing-allow-fail"]  # a missed clock is a result (the Fmax), not an error
+            "--timing-allow-fail"]  # a missed clock is a result (the Fmax), not an error
     if tname.startswith("ecp5"):
         args += ["--textcfg", "design.config"]
     try:
-        _run(args, out, "nextpnr.log")
+        _run(args, out, "nextpnr.log", progress)
     except SynthError as e:
         res.problems = [f"place and route failed: {e}"]
         res.pnr_seconds += time.perf_counter() - t0

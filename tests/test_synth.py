@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from boards import BOARDS
 from boards.pll import ecp5_pll, ice40_pll
 from rtl_gen.cli import main
-from rtl_gen.synth import (RESOURCES, TARGETS, SynthResult, _critical_path,
+from rtl_gen.synth import (RESOURCES, TARGETS, PnrProgress, SynthResult, _critical_path,
                            _critical_summary, fit_problems, format_results, yosys_resources)
 
 
@@ -73,6 +73,57 @@ def test_worst_path_summary_names_its_registers_and_splits_logic_from_routing():
         "core.q -> core.d: 9.60 ns = logic 4.60 ns (1 cells) + routing 5.00 ns"
     assert _critical_path(report) == ["q (2.00 ns)", "p (3.00 ns)"]
     assert _critical_summary({"critical_paths": []}) == ""
+
+
+# lines of a real nextpnr-ecp5 (router2) log, abridged
+_NEXTPNR_LOG = """\
+Info: Logic utilisation before packing:
+Info:     Total LUT4s:      12391/83640    14%
+Info: Packing IOs..
+Info: Packing constants..
+Info: Packing carries...
+Info: Device utilisation:
+Info: Placed 0 cells based on constraints.
+Info: Creating initial analytic placement for 10838 cells, random placement wirelen = 1402357.
+Info: Running main analytical placer, max placement attempts per cell = 55329940.
+Info:     at iteration #1, type ALL: wirelen solved = 4719, spread = 227382, legal = 229989; time = 1.53s
+Info:     at iteration #2, type ALL: wirelen solved = 22853, spread = 169236, legal = 175223; time = 1.46s
+Info: HeAP Placer Time: 69.79s
+Info: Running simulated annealing placer for refinement.
+Info:   at iteration #1: temp = 0.000000, timing cost = 2726, wirelen = 100301
+Info: Max frequency for clock '$glbnet$clk$TRELLIS_IO_IN': 68.75 MHz (PASS at 50.00 MHz)
+Info: Routing globals...
+Info: Running router2...
+Info:     iter=1 wires=231004 overused=14895 overuse=18014 archfail=NA
+Info:     iter=2 wires=235206 overused=9084 overuse=9898 archfail=NA
+Info: Critical path report for clock '$glbnet$clk$TRELLIS_IO_IN' (posedge -> posedge):
+"""
+
+
+def test_pnr_progress_names_each_phase_once_and_its_latest_figures():
+    said = []
+    follow = PnrProgress(said.append, every=0.0)  # every figure line may be repeated
+    for line in _NEXTPNR_LOG.splitlines(keepends=True):
+        follow.line(line)
+    said = [s.split(": ", 1)[1] for s in said]  # without the minutes
+    assert said == [
+        "packing", "analytic placement",
+        "analytic placement, iteration #1, type ALL: wirelen solved = 4719",
+        "analytic placement, iteration #2, type ALL: wirelen solved = 22853",
+        "annealing placement",
+        "annealing placement, iteration #1: temp = 0.000000, timing cost = 2726, wirelen = 100301",
+        "timing analysis", "routing",
+        "routing, iter=1 wires=231004 overused=14895",
+        "routing, iter=2 wires=235206 overused=9084",
+        "timing analysis"]
+    quiet = []  # with the default minute between figures, only the phases are named
+    follow = PnrProgress(quiet.append)
+    for line in _NEXTPNR_LOG.splitlines():
+        follow.line(line)
+    assert [s.split(": ", 1)[1] for s in quiet] == [
+        "packing", "analytic placement", "annealing placement", "timing analysis", "routing",
+        "timing analysis"]
+    assert all(s.startswith("  nextpnr ") and " min: " in s for s in quiet)
 
 
 @pytest.mark.parametrize("fin,want", [(12, 40), (12, 24), (12, 48), (12, 100)])

@@ -189,8 +189,10 @@ class PnrProgress:
     A line goes to ``emit`` when nextpnr enters a phase (packing, analytic placement,
     annealing, routing, timing analysis), then at most every ``every`` seconds with the
     phase's latest figures (placer iteration and wire length, router iteration and overused
-    wires), each with the minutes since the tool started. A place and route of a large ECP5
-    design takes hours on a small machine; this says where it is.
+    wires), each with the minutes since the tool started; every Fmax nextpnr reports goes
+    through at once (after placement it is the placer's estimate, before any wire is
+    routed). A place and route of a large ECP5 design takes hours on a small machine; this
+    says where it is.
     """
 
     PHASES = (  # (pattern, phase): the first match names the phase a line starts
@@ -200,6 +202,7 @@ class PnrProgress:
         (re.compile(r"Routing globals|Running router|Routing\.\."), "routing"),
         (re.compile(r"Critical path report|Max frequency for clock"), "timing analysis"),
     )
+    FMAX = re.compile(r"Max frequency for clock '[^']*': (.*)")
     FIGURES = (  # the figures worth repeating from a phase's progress lines
         re.compile(r"iteration #\d+.*?(?:wirelen[^,;]*)"),
         re.compile(r"iter=\d+.*?overused=\d+"),
@@ -210,6 +213,7 @@ class PnrProgress:
         self.emit, self.every = emit, every
         self.t0 = time.monotonic()
         self.phase: str | None = None
+        self.routed = False  # routing has started: an Fmax is after routing, not placement
         self.last = 0.0
 
     def _say(self, text: str) -> None:
@@ -222,7 +226,12 @@ class PnrProgress:
             if pat.search(line):
                 if phase != self.phase:
                     self.phase = phase
+                    self.routed |= phase == "routing"
                     self._say(phase)
+                fmax = self.FMAX.search(line)
+                if fmax:
+                    when = "after routing" if self.routed else "estimated after placement"
+                    self._say(f"Fmax {when}: {fmax.group(1)}")
                 return
         if self.phase and time.monotonic() - self.last >= self.every:
             for pat in self.FIGURES:

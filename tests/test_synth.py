@@ -97,6 +97,7 @@ Info: Running router2...
 Info:     iter=1 wires=231004 overused=14895 overuse=18014 archfail=NA
 Info:     iter=2 wires=235206 overused=9084 overuse=9898 archfail=NA
 Info: Critical path report for clock '$glbnet$clk$TRELLIS_IO_IN' (posedge -> posedge):
+Info: Max frequency for clock '$glbnet$clk$TRELLIS_IO_IN': 61.25 MHz (PASS at 50.00 MHz)
 """
 
 
@@ -112,17 +113,19 @@ def test_pnr_progress_names_each_phase_once_and_its_latest_figures():
         "analytic placement, iteration #2, type ALL: wirelen solved = 22853",
         "annealing placement",
         "annealing placement, iteration #1: temp = 0.000000, timing cost = 2726, wirelen = 100301",
-        "timing analysis", "routing",
+        "timing analysis", "Fmax estimated after placement: 68.75 MHz (PASS at 50.00 MHz)",
+        "routing",
         "routing, iter=1 wires=231004 overused=14895",
         "routing, iter=2 wires=235206 overused=9084",
-        "timing analysis"]
+        "timing analysis", "Fmax after routing: 61.25 MHz (PASS at 50.00 MHz)"]
     quiet = []  # with the default minute between figures, only the phases are named
     follow = PnrProgress(quiet.append)
     for line in _NEXTPNR_LOG.splitlines():
         follow.line(line)
     assert [s.split(": ", 1)[1] for s in quiet] == [
-        "packing", "analytic placement", "annealing placement", "timing analysis", "routing",
-        "timing analysis"]
+        "packing", "analytic placement", "annealing placement", "timing analysis",
+        "Fmax estimated after placement: 68.75 MHz (PASS at 50.00 MHz)", "routing",
+        "timing analysis", "Fmax after routing: 61.25 MHz (PASS at 50.00 MHz)"]
     assert all(s.startswith("  nextpnr ") and " min: " in s for s in quiet)
 
 

@@ -191,8 +191,10 @@ class PnrProgress:
     phase's latest figures (placer iteration and wire length, router iteration and overused
     wires), each with the minutes since the tool started; every Fmax nextpnr reports goes
     through at once (after placement it is the placer's estimate, before any wire is
-    routed). A place and route of a large ECP5 design takes hours on a small machine; this
-    says where it is.
+    routed). When router2's overused wires stop falling while a thousand or more remain (the
+    best of the last ``window`` iterations less than 5 % below the best before them, from
+    iteration ``2 * window`` on) it says so once: the design is likely too congested for the part. A place and route of
+    a large ECP5 design takes hours on a small machine; this says where it is.
     """
 
     PHASES = (  # (pattern, phase): the first match names the phase a line starts
@@ -203,14 +205,17 @@ class PnrProgress:
         (re.compile(r"Critical path report|Max frequency for clock"), "timing analysis"),
     )
     FMAX = re.compile(r"Max frequency for clock '[^']*': (.*)")
+    ROUTER2 = re.compile(r"iter=(\d+) wires=\d+ overused=(\d+)")
     FIGURES = (  # the figures worth repeating from a phase's progress lines
         re.compile(r"iteration #\d+.*?(?:wirelen[^,;]*)"),
         re.compile(r"iter=\d+.*?overused=\d+"),
         re.compile(r"^Info:\s+\d+ \|.*"),  # router1's table rows
     )
 
-    def __init__(self, emit: Callable[[str], None], every: float = 60.0):
-        self.emit, self.every = emit, every
+    def __init__(self, emit: Callable[[str], None], every: float = 60.0, window: int = 4):
+        self.emit, self.every, self.window = emit, every, window
+        self.overused: list[int] = []  # router2's overused wires, per iteration
+        self.stalled = False
         self.t0 = time.monotonic()
         self.phase: str | None = None
         self.routed = False  # routing has started: an Fmax is after routing, not placement
@@ -233,12 +238,29 @@ class PnrProgress:
                     when = "after routing" if self.routed else "estimated after placement"
                     self._say(f"Fmax {when}: {fmax.group(1)}")
                 return
+        it = self.ROUTER2.search(line)
+        if it:
+            self._router2(int(it.group(1)), int(it.group(2)))
         if self.phase and time.monotonic() - self.last >= self.every:
             for pat in self.FIGURES:
                 found = pat.search(line)
                 if found:
                     self._say(f"{self.phase}, {found.group(0).removeprefix('Info:').strip()}")
                     return
+
+
+    def _router2(self, iteration: int, overused: int) -> None:
+        self.overused.append(overused)
+        w, seen = self.window, self.overused
+        if self.stalled or overused < 1000 or len(seen) < 2 * w:  # (a few hundred clear)
+            return
+        before, recent = min(seen[:-w]), min(seen[-w:])
+        if recent > 0.95 * before:
+            self.stalled = True
+            self._say(f"routing is not converging: {overused} wires overused at iteration "
+                      f"{iteration}, the best of the last {w} iterations {recent} against "
+                      f"{before} before them; the design is likely too congested for this "
+                      "part (fewer lanes, a narrower datapath or a larger part)")
 
 
 def cell_resources(cells: dict[str, int], target: Target) -> dict[str, int]:

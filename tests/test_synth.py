@@ -129,6 +129,36 @@ def test_pnr_progress_names_each_phase_once_and_its_latest_figures():
     assert all(s.startswith("  nextpnr ") and " min: " in s for s in quiet)
 
 
+# router2's overused wires per iteration: the tiny core (routed at iteration 39, with a
+# plateau of a few wires near the end) and the ecp5 core on the ECP5-85k (real, iterations
+# 1-10), then a continuation that stays flat
+_TINY_OVERUSED = [14895, 9084, 5702, 3575, 2312, 1464, 960, 721, 551, 424, 341, 286, 239, 198,
+                  225, 166, 118, 77, 73, 62, 53, 51, 35, 35, 26, 27, 15, 18, 8, 7, 5, 7, 3, 4,
+                  4, 4, 5, 1, 0]
+_ECP5_OVERUSED = [85805, 60669, 46838, 37796, 32964, 30576, 28709, 27780, 27401, 28346]
+
+
+def _router2_log(overused):
+    return [f"Info:     iter={i} wires=1300000 overused={n} overuse={n} archfail=NA"
+            for i, n in enumerate(overused, 1)]
+
+
+def test_pnr_progress_says_when_routing_stops_converging():
+    def said(overused):
+        out = []
+        follow = PnrProgress(out.append)
+        for line in ["Info: Running router2...", *_router2_log(overused)]:
+            follow.line(line)
+        return [s.split(": ", 1)[1] for s in out if "not converging" in s]
+    assert said(_TINY_OVERUSED) == []  # a plateau of a few wires is not a stall
+    assert said(_ECP5_OVERUSED) == []  # still falling by more than 5 % per 4 iterations
+    stall = said(_ECP5_OVERUSED + [27600, 27550, 27700])
+    assert len(stall) == 1  # said once, at the first iteration it applies
+    assert stall[0].startswith("routing is not converging: 27600 wires overused at "
+                               "iteration 11, the best of the last 4 iterations 27401 "
+                               "against 28709 before them")
+
+
 @pytest.mark.parametrize("fin,want", [(12, 40), (12, 24), (12, 48), (12, 100)])
 def test_ice40_pll_settings(fin, want):
     s = ice40_pll(fin, want)

@@ -157,23 +157,21 @@ def _tool(name: str) -> str:
 
 
 def _run(args: list[str], cwd: Path, log: str,
-         progress: Callable[[str], None] | None = None) -> None:
+         on_line: Callable[[str], None] | None = None) -> None:
     """Run a yowasp tool in ``cwd`` (the WebAssembly tools see only their working
     directory, so every path is relative to it); its output goes to ``log``. With
-    ``progress``, the log is followed while the tool runs and ``progress`` gets the lines
-    :class:`PnrProgress` picks from it."""
+    ``on_line``, the log is followed while the tool runs and each line goes to it."""
     with open(cwd / log, "w") as out:
         proc = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
                                 env={**os.environ})
-        if progress is None:
+        if on_line is None:
             proc.wait()
         else:
-            follow = PnrProgress(progress)
             with open(cwd / log, errors="replace") as inp:
                 while True:
                     done = proc.poll() is not None
                     for line in inp.readlines():
-                        follow.line(line)
+                        on_line(line)
                     if done:
                         break
                     time.sleep(0.5)
@@ -193,8 +191,9 @@ class PnrProgress:
     through at once (after placement it is the placer's estimate, before any wire is
     routed). When router2's overused wires stop falling while a thousand or more remain (the
     best of the last ``window`` iterations less than 5 % below the best before them, from
-    iteration ``2 * window`` on) it says so once: the design is likely too congested for the part. A place and route of
-    a large ECP5 design takes hours on a small machine; this says where it is.
+    iteration ``2 * window`` on) it says so once: the design is likely too congested for the
+    part. A place and route of a large ECP5 design takes hours on a small machine; this
+    says where it is.
     """
 
     PHASES = (  # (pattern, phase): the first match names the phase a line starts
@@ -208,7 +207,7 @@ class PnrProgress:
     ROUTER2 = re.compile(r"iter=(\d+) wires=\d+ overused=(\d+)")
     FIGURES = (  # the figures worth repeating from a phase's progress lines
         re.compile(r"iteration #\d+.*?(?:wirelen[^,;]*)"),
-        re.compile(r"iter=\d+.*?overused=\d+"),
+        ROUTER2,
         re.compile(r"^Info:\s+\d+ \|.*"),  # router1's table rows
     )
 
@@ -248,11 +247,11 @@ class PnrProgress:
                     self._say(f"{self.phase}, {found.group(0).removeprefix('Info:').strip()}")
                     return
 
-
     def _router2(self, iteration: int, overused: int) -> None:
         self.overused.append(overused)
         w, seen = self.window, self.overused
-        if self.stalled or overused < 1000 or len(seen) < 2 * w:  # (a few hundred clear)
+        # (router2 clears a plateau of a few hundred wires or fewer on its own)
+        if self.stalled or overused < 1000 or len(seen) < 2 * w:
             return
         before, recent = min(seen[:-w]), min(seen[-w:])
         if recent > 0.95 * before:
@@ -427,7 +426,7 @@ def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float,
     if tname.startswith("ecp5"):
         args += ["--textcfg", "design.config"]
     try:
-        _run(args, out, "nextpnr.log", progress)
+        _run(args, out, "nextpnr.log", PnrProgress(progress).line if progress else None)
     except SynthError as e:
         res.problems = [f"place and route failed: {e}"]
         res.pnr_seconds += time.perf_counter() - t0

@@ -53,7 +53,7 @@ from rtl_gen.memory_map import MemoryMap
 __all__ = ["ForwardPhase", "RunTiming", "SampleCounts", "forward_layer_cycles",
            "backward_layer_cycles", "update_layer_cycles", "infer_timing", "train_timing",
            "sample_counts", "input_event_counts", "SCHEDULES", "FIRE_STAGES", "DELTA_STAGES",
-           "PASS_STAGES"]
+           "PASS_STAGES", "run_cycle_bound"]
 
 SCHEDULES = ("serial", "dual", "dense")
 
@@ -94,6 +94,17 @@ def backward_layer_cycles(l: int, nz: int, n_in: int, groups: int, dense: bool =
 
 def update_layer_cycles(touched: int, n_in: int, groups: int, dense: bool = False) -> int:
     return 2 + (groups if dense else touched) * (1 + n_in)
+
+
+def run_cycle_bound(max_width: int, groups: int, max_layers: int, max_timesteps: int) -> int:
+    """An upper bound of the cycles of any run on a core of this capacity (``groups`` =
+    ``ceil(max_width / lanes)``): every weight layer ``max_width`` wide with every input
+    spiking, every group listed and touched, at every step, in the serial order (no engine
+    overlap). The core's cycle counters are as wide as this needs."""
+    fwd = forward_layer_cycles(max_width, max_width, groups, dense=True)
+    bwd = backward_layer_cycles(1, groups, max_width, groups, dense=True)
+    upd = update_layer_cycles(groups, max_width, groups, dense=True)
+    return max_timesteps * (max_layers * (fwd + bwd) + 2) + max_layers * upd + 2
 
 
 @dataclass(frozen=True)

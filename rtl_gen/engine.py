@@ -10,7 +10,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from golden.timing import DELTA_STAGES, FIRE_STAGES, PASS_STAGES
+from golden.timing import DELTA_STAGES, FIRE_STAGES, PASS_STAGES, run_cycle_bound
 
 from .event_queue import EventQueue
 from .fixed_hw import round_half, rshr, rshr_var, sat, shift_for_round, thermometer
@@ -76,6 +76,9 @@ class TrainingEngine(wiring.Component):
         The hardware capacity (``hardware``), formats (``fixed``) and the neuron model
         (``network``: leak, reset, surrogate, loss, centering, threshold learning). The layer
         sizes and ``T`` come from the program (rtl_gen/isa.py) at run time.
+    poison_collisions : bool
+        For tests: a memory read of an address written in the same cycle returns inverted
+        bits (the iCE40 build leaves such reads undefined; the engine must use none).
 
     Members
     -------
@@ -107,8 +110,9 @@ class TrainingEngine(wiring.Component):
     model and docs/architecture.md the description.
     """
 
-    def __init__(self, cfg):
+    def __init__(self, cfg, poison_collisions: bool = False):
         self.cfg = cfg
+        self.poison_collisions = poison_collisions
         self.mm = MemoryMap.of(cfg)
         self.ab = acc_bits(cfg)
         super().__init__({
@@ -132,20 +136,50 @@ class TrainingEngine(wiring.Component):
         rsb = vb + math.ceil(math.log2(mm.max_width * TM + 1)) + 1  # exact row sums
         dense = hw.schedule == "dense"
 
-        # ---- program registers (rtl_gen/isa.py) ------------------------------------------
-        prog = [Signal(32, name=f"prog{i}") for i in range(program_depth(KM))]
-        p_T = prog[0][0:8]
-        p_K = prog[0][8:16]
-        lw = [prog[1 + WORDS_PER_LAYER * l:1 + WORDS_PER_LAYER * (l + 1)] for l in range(KM)]
-        # the fields as wide as the core's capacity: exact whenever prog_ok (no run starts
-        # otherwise); the weight base as wide as a weight address (addresses wrap there anyway)
+        # An iCE40 has no LUT RAM: a memory not in block RAM becomes flip-flops and
+        # multiplexers, which cost the logic cells the part is short of (even a 4 x 12-bit
+        # memory: 48 flip-flops against one of 30 block RAMs), so there all go to block RAM.
+        # Its block RAM's read of the address written in the same cycle is undefined, and
+        # yosys emulates the old-data read that Amaranth means with a register of the write
+        # data and an address compare for every port pair (about 450 of the 5,280 logic cells
+        # of a 1-lane core): ``no_rw_check`` drops that, because no value the engine uses is
+        # read in the cycle its address is written (``poison_collisions`` checks it).
+        # Transparent ports (the forward sums) keep their forwarding logic.
+        attrs = ({"ram_style": "block", "no_rw_check": 1} if hw.target.startswith("ice40")
+                 else {})
+        poisoned = []  # (memory, read port, its data as the engine sees it, transparent_for)
+
+        def rport(mem, transparent_for=()):
+            """A read port of ``mem``; with ``poison_collisions``, one whose data is inverted
+            in the cycle after its address met a (non-transparent) write's."""
+            p = mem.read_port(transparent_for=transparent_for)
+            if not self.poison_collisions:
+                return p
+            seen = Signal.like(p.data, name=f"poisoned{len(poisoned)}")
+            poisoned.append((mem, p, seen, transparent_for))
+            return SimpleNamespace(addr=p.addr, en=p.en, data=seen)
+
+
+        # ---- program (rtl_gen/isa.py) -------------------------------------------------
+        # The words as written go to a memory, for host reads only. The engine runs on
+        # registered copies of the fields, as wide as the core's capacity (exact whenever
+        # prog_ok: no run starts otherwise; the weight base as wide as a weight address,
+        # where addresses wrap anyway), and each word's own checks are made once, on the
+        # write bus as it is written: one set of comparators for every layer's words.
         wid_b, grp_b = mm.max_width.bit_length(), CG.bit_length()
-        n_in_a = Array(w[0][0:wid_b] for w in lw)
-        n_out_a = Array(w[0][16:16 + wid_b] for w in lw)
-        groups_a = Array(w[1][0:grp_b] for w in lw)
-        hbase_a = Array(w[1][16:16 + _bits(NR)] for w in lw)
-        wbase_a = Array(w[2][0:_bits(WR)] for w in lw)
-        recip_a = Array(w[3][:f.recip_bits + 1] for w in lw)  # prog_ok: <= 2**recip_bits
+        p_T, p_K, hdr_ok = Signal(range(TM + 1)), Signal(range(KM + 1)), Signal()
+        lw = [SimpleNamespace(
+            n_in=Signal(wid_b, name=f"p{l}_n_in"), n_out=Signal(wid_b, name=f"p{l}_n_out"),
+            G=Signal(grp_b, name=f"p{l}_G"), hbase=Signal(_bits(NR), name=f"p{l}_hbase"),
+            wbase=Signal(_bits(WR), name=f"p{l}_wbase"),
+            recip=Signal(f.recip_bits + 1, name=f"p{l}_recip"),  # prog_ok: <= 2**recip_bits
+            ok=Signal(4, name=f"p{l}_ok")) for l in range(KM)]  # words 0, 1, 3; G * L >= n_out
+        n_in_a = Array(x.n_in for x in lw)
+        n_out_a = Array(x.n_out for x in lw)
+        groups_a = Array(x.G for x in lw)
+        hbase_a = Array(x.hbase for x in lw)
+        wbase_a = Array(x.wbase for x in lw)
+        recip_a = Array(x.recip for x in lw)
 
         def layer_regs(eng):
             """An engine's registered copy of one layer's fields (no program field or
@@ -163,22 +197,46 @@ class TrainingEngine(wiring.Component):
                                 r.wbase.eq(wbase_a[l]), r.recip.eq(recip_a[l]),
                                 r.is_out.eq(l == p_K - 1)]
             return r
-        ok = (p_T >= 1) & (p_T <= TM) & (p_K >= 2) & (p_K <= KM)
-        for l, w in enumerate(lw):
-            n_in, n_out, g = w[0][0:16], w[0][16:32], w[1][0:16]
-            # recip <= 2**recip_bits (it is round(2**recip_bits / n_in)) bounds the row mean
-            layer_ok = ((n_in >= 1) & (n_in <= mm.max_width) & (n_out >= 1)
-                        & (n_out <= mm.max_width) & (g >= 1) & (g <= CG)
-                        & (g * L >= n_out) & (w[1][16:32] + g <= NR)
-                        & (w[3] <= (1 << f.recip_bits)))
-            ok &= (l >= p_K) | layer_ok
-        # registered: they follow a program write one cycle later, and a run command's checks
-        # come at least three cycles after its last word (HostInterface)
+
+        m.submodules.progmem = progmem = Memory(shape=32, depth=program_depth(KM), init=[],
+                                                attrs=attrs)
+        prog_r, prog_w = rport(progmem), progmem.write_port()
+        wd = self.mem_wdata
+        lo16, hi16 = wd[0:16], wd[16:32]
+        # the checks of each kind of word, on the write bus
+        w_hdr_ok = (wd[0:8] >= 1) & (wd[0:8] <= TM) & (wd[8:16] >= 2) & (wd[8:16] <= KM)
+        w0_ok = (lo16 >= 1) & (lo16 <= mm.max_width) & (hi16 >= 1) & (hi16 <= mm.max_width)
+        w1_ok = (lo16 >= 1) & (lo16 <= CG) & (hi16 + lo16 <= NR)
+        w3_ok = wd <= (1 << f.recip_bits)  # bounds the row mean (recip = 2**recip_bits / n_in)
+        p_we = Signal()  # a host write of a program word (at mem_addr)
+        p_word = self.mem_addr[:_bits(program_depth(KM))]  # the host checks the range
+        m.d.comb += [prog_w.addr.eq(p_word), prog_w.data.eq(wd), prog_w.en.eq(p_we)]
+        with m.If(p_we):
+            with m.Switch(p_word):
+                with m.Case(0):
+                    m.d.sync += [p_T.eq(wd[0:8]), p_K.eq(wd[8:16]), hdr_ok.eq(w_hdr_ok)]
+                for l, x in enumerate(lw):
+                    base = 1 + WORDS_PER_LAYER * l
+                    with m.Case(base):
+                        m.d.sync += [x.n_in.eq(lo16), x.n_out.eq(hi16), x.ok[0].eq(w0_ok)]
+                    with m.Case(base + 1):
+                        m.d.sync += [x.G.eq(lo16), x.hbase.eq(hi16), x.ok[1].eq(w1_ok)]
+                    with m.Case(base + 2):
+                        m.d.sync += x.wbase.eq(wd)
+                    with m.Case(base + 3):
+                        m.d.sync += [x.recip.eq(wd), x.ok[2].eq(w3_ok)]
+        ok = hdr_ok
+        for l, x in enumerate(lw):
+            # the cross-word check on the narrowed fields (exact when the words' own pass)
+            m.d.comb += x.ok[3].eq(x.G * L >= x.n_out)
+            ok &= (l >= p_K) | x.ok.all()
+        # registered: they follow a program write two cycles later, and a run command's
+        # checks come at least three cycles after its last word (HostInterface)
         m.d.sync += [self.prog_ok.eq(ok), self.n_classes.eq(n_out_a[p_K - 1])]
 
         # ---- memories ------------------------------------------------------------------
         def mems(name, n, **kw):
-            out = [Memory(init=[], **kw) for _ in range(n)]
+            out = [Memory(init=[], attrs=attrs, **kw) for _ in range(n)]
             for k, mem in enumerate(out):
                 m.submodules[f"{name}{k}"] = mem
             return out
@@ -193,52 +251,67 @@ class TrainingEngine(wiring.Component):
         omem = mems("omem", L, shape=v, depth=mm.readout_capacity)
         (thmem,) = mems("thmem", 1, shape=v, depth=max(mm.param_rows, 1))
         (gmem,) = mems("gmem", 1, shape=v, depth=max(mm.param_rows, 1))
-        (fmem,) = mems("fmem", 1, shape=unsigned(32 * FW), depth=TM)
         (cmem,) = mems("cmem", 1, shape=unsigned(wid_b), depth=KM * TM)
 
-        w_ra = [x.read_port() for x in wmem]  # forward
+        w_ra = [rport(x) for x in wmem]  # forward
         # backward pass, update, host: a second port only where forward and backward overlap
         # (a block RAM has one read port: yosys copies the memory for each further one)
-        w_rb = [x.read_port() for x in wmem] if hw.schedule == "dual" else w_ra
+        w_rb = [rport(x) for x in wmem] if hw.schedule == "dual" else w_ra
         w_w = [x.write_port() for x in wmem]  # update, host
         a_w = [x.write_port() for x in amem]
-        a_r = [x.read_port(transparent_for=(wp,)) for x, wp in zip(amem, a_w)]
-        u_r = [x.read_port() for x in umem]
+        a_r = [rport(x, transparent_for=(wp,)) for x, wp in zip(amem, a_w)]
+        u_r = [rport(x) for x in umem]
         u_w = [x.write_port() for x in umem]
-        h_r = [x.read_port() for x in hmem]
+        h_r = [rport(x) for x in hmem]
         h_w = [x.write_port() for x in hmem]
-        d_r = [x.read_port() for x in dmem]
+        d_r = [rport(x) for x in dmem]
         d_w = [x.write_port(granularity=vb) for x in dmem]
-        r_r = [x.read_port() for x in rmem]
+        r_r = [rport(x) for x in rmem]
         r_w = [x.write_port() for x in rmem]
-        s_r = [x.read_port() for x in smem]
+        s_r = [rport(x) for x in smem]
         s_w = [x.write_port() for x in smem]
-        o_r = [x.read_port() for x in omem]  # backward, host
+        o_r = [rport(x) for x in omem]  # backward, host
         o_w = [x.write_port() for x in omem]
-        th_ra, th_rb, th_w = thmem.read_port(), thmem.read_port(), thmem.write_port()
-        g_ra, g_rb, g_w = gmem.read_port(), gmem.read_port(), gmem.write_port()
-        f_r, f_w = fmem.read_port(), fmem.write_port(granularity=32)
-        c_r, c_w = cmem.read_port(), cmem.write_port()
+        th_ra, th_rb, th_w = rport(thmem), rport(thmem), thmem.write_port()
+        g_ra, g_rb, g_w = rport(gmem), rport(gmem), gmem.write_port()
+        c_r, c_w = rport(cmem), cmem.write_port()
 
-        # spike history, read by the update (one input j, every step t, a cycle): the input
-        # layer's in registers (it arrives as whole vectors), the LIF layers' spikes in memories
-        # banked like the neurons (bank j % L, row (l - 1) * CG + j // L, bit t; the forward
-        # engine writes one group of one step a cycle)
-        hist0 = [Signal(SW, name=f"hist0_{t}") for t in range(TM)]
-        hist0_a = Array(hist0)
+        # the input frames (the host writes them; a run only reads them), in registers: the
+        # forward engine takes a step's whole frame in a cycle and the update one input's bit
+        # of every step in a cycle, so they are also the input layer's spike history (an input
+        # j < n_in of step t spiked iff its frame bit is set)
+        frames = [Signal(32 * FW, name=f"frame{t}") for t in range(TM)]
+        frames_a = Array(frames)
+        # the LIF layers' spike history, read by the update (one input j, every step t, a
+        # cycle): memories banked like the neurons (bank j % L, row (l - 1) * CG + j // L, bit
+        # t; the forward engine writes one group of one step a cycle)
         hmems = mems("shist", L, shape=unsigned(TM), depth=max((KM - 1) * CG, 1))
-        hist_r = [x.read_port(transparent_for=()) for x in hmems]
+        hist_r = [rport(x, transparent_for=()) for x in hmems]
         hist_w = [x.write_port(granularity=1) for x in hmems]
         nvec = Signal(SW)  # the spikes of the layer fired last: the next layer's input vector
-        touched = [Signal(CG, name=f"touched{l}") for l in range(KM)]
-        touched_a = Array(touched)
+        # the groups of each layer whose da is nonzero at some step (the update visits only
+        # those; dense: all): a row per layer, bit q set by the DELTA, read by the update as
+        # it starts the layer and cleared there (a training run's update starts every layer
+        # of the program; an inference sets none), so every run starts with none set
+        if not dense:
+            m.submodules.touched = tmem = Memory(shape=CG, depth=max(KM, 2), init=[],
+                                                 attrs=attrs)
+            touched_r, touched_w = rport(tmem), tmem.write_port(granularity=1)
 
         # ---- run state and scheduler -------------------------------------------------------
         train = Signal()
         label = Signal(16)
-        cyc = {name: Signal(32, name=f"cyc_{name}") for name in CYCLE_COUNTERS}
+        # the cycle counters, as wide as the longest run this core can make needs (they
+        # cannot wrap); a core whose longest run passes 2**32 - 1 cycles counts up to that
+        # and stays there
+        bound = run_cycle_bound(mm.max_width, CG, KM, TM)
+        cyc = {name: Signal(min(32, bound.bit_length()), name=f"cyc_{name}")
+               for name in CYCLE_COUNTERS}
+
+        def inc(c, n=1):
+            return Mux(c.all(), c, c + n) if bound >= (1 << 32) - 1 else c + n
         # the final count already in the DONE cycle (the host interface samples it there)
-        m.d.comb += self.cycles.eq(cyc["total"] + self.done)
+        m.d.comb += self.cycles.eq(inc(cyc["total"], self.done))
         f_start, f_done, f_busy = Signal(), Signal(), Signal()
         b_start, b_done, b_busy = Signal(), Signal(), Signal()
         u_start, u_done, u_busy = Signal(), Signal(), Signal()
@@ -249,13 +322,13 @@ class TrainingEngine(wiring.Component):
         last_stage = Signal()
         sched_busy = Signal()
         with m.If(f_busy):
-            m.d.sync += cyc["forward"].eq(cyc["forward"] + 1)
+            m.d.sync += cyc["forward"].eq(inc(cyc["forward"]))
         with m.If(b_busy):
-            m.d.sync += cyc["backward"].eq(cyc["backward"] + 1)
+            m.d.sync += cyc["backward"].eq(inc(cyc["backward"]))
         with m.If(u_busy):
-            m.d.sync += cyc["update"].eq(cyc["update"] + 1)
+            m.d.sync += cyc["update"].eq(inc(cyc["update"]))
         with m.If(sched_busy):
-            m.d.sync += cyc["total"].eq(cyc["total"] + 1)
+            m.d.sync += cyc["total"].eq(inc(cyc["total"]))
         T = p_T
         with m.FSM(name="sched"):
             with m.State("IDLE"):
@@ -263,7 +336,6 @@ class TrainingEngine(wiring.Component):
                     m.d.sync += [train.eq(self.train), label.eq(self.label), f_t.eq(0),
                                  b_t.eq(0), fb_turn.eq(0)]
                     m.d.sync += [c.eq(0) for c in cyc.values()]
-                    m.d.sync += [x.eq(0) for x in touched]
                     m.next = "GO"
             with m.State("GO"):
                 m.d.comb += sched_busy.eq(1)
@@ -323,7 +395,9 @@ class TrainingEngine(wiring.Component):
         f_wq = Signal(_bits(WR))  # wbase + fq: the weight address is f_wq + index * G
         f_at_last = Signal()  # fq == G - 1, registered: the queue's accept needs no compare
         m.submodules.f_queue = f_queue = EventQueue(SW)
-        f_vec = Signal(SW)  # the layer's input spike vector this step
+        # dense: the queue offers every input, and an input's spike bit says whether its
+        # weights are added; otherwise it offers only the inputs that spiked
+        f_vec = Signal(SW) if dense else None  # the layer's input spike vector this step
         acc_issue, acc_q, acc_add = Signal(), Signal.like(fq), Signal()
         fire_issue, fire_q = Signal(), Signal.like(fq)
         f_drain = Signal(range(FIRE_STAGES))
@@ -332,12 +406,11 @@ class TrainingEngine(wiring.Component):
         host_f_addr = Signal(range(TM))
         with m.FSM(name="fwd"):
             with m.State("IDLE"):
-                m.d.comb += f_r.addr.eq(host_f_addr)
                 with m.If(f_start):
                     m.d.sync += [fl.eq(0), ft.eq(f_t)]
                     m.next = "LOAD"
             with m.State("LOAD"):
-                m.d.comb += [f_busy.eq(1), f_r.addr.eq(ft), th_ra.addr.eq(fl * TM + ft),
+                m.d.comb += [f_busy.eq(1), th_ra.addr.eq(fl * TM + ft),
                              g_ra.addr.eq(fl * TM + ft)]
                 m.d.sync += f_lay.load(fl)
                 m.d.sync += [f_hrow.eq(ft[0] * NR + hbase_a[fl]), f_obase.eq(ft * groups_a[fl]),
@@ -346,19 +419,19 @@ class TrainingEngine(wiring.Component):
             with m.State("START"):
                 m.d.comb += f_busy.eq(1)
                 vec = Signal(SW)
-                m.d.comb += vec.eq(Mux(fl == 0, f_r.data[:min(SW, 32 * FW)], nvec) & in_mask)
-                with m.If(fl == 0):
-                    m.d.sync += hist0_a[ft].eq(vec)
+                m.d.comb += vec.eq(Mux(fl == 0, frames_a[ft][:min(SW, 32 * FW)], nvec) & in_mask)
                 m.d.comb += [f_queue.load.eq(1),
                              f_queue.vector.eq(in_mask if dense else vec)]
-                m.d.sync += [f_vec.eq(vec), f_vth.eq(th_ra.data), f_gain.eq(g_ra.data),
+                if dense:
+                    m.d.sync += f_vec.eq(vec)
+                m.d.sync += [f_vth.eq(th_ra.data), f_gain.eq(g_ra.data),
                              fq.eq(0), f_wq.eq(f_wbase), f_at_last.eq(f_G == 1),
                              f_events.eq(0)]
                 m.next = "ACC"
             with m.State("ACC"):
                 m.d.comb += f_busy.eq(1)
                 idx = f_queue.o.payload.index
-                spike = f_vec.bit_select(idx, 1)
+                spike = f_vec.bit_select(idx, 1) if dense else Const(1)
                 with m.If(f_queue.o.valid):
                     addr = f_wq + idx * f_G
                     for k in range(L):
@@ -474,7 +547,7 @@ class TrainingEngine(wiring.Component):
         # the groups of this layer-step with a nonzero da, in order (the PASS reads one a
         # cycle, addressed one cycle ahead: a block RAM or LUT RAM, not CG registers)
         (nzmem,) = mems("nzlist", 1, shape=unsigned(_bits(CG)), depth=max(CG, 2))
-        nz_r, nz_w = nzmem.read_port(transparent_for=()), nzmem.write_port()
+        nz_r, nz_w = rport(nzmem), nzmem.write_port()
         nz_cnt = Signal(range(CG + 1))
         d_issue, d_q = Signal(), Signal.like(bq)
         b_drain = Signal(range(DELTA_STAGES))
@@ -682,7 +755,10 @@ class TrainingEngine(wiring.Component):
         nonzero = Cat(x != 0 for x in da5).any() | dense
         with m.If(d_iss[5] & nonzero):
             m.d.comb += [nz_w.addr.eq(nz_cnt), nz_w.data.eq(d_q6), nz_w.en.eq(1)]
-            m.d.sync += [nz_cnt.eq(nz_cnt + 1), touched_a[bl].bit_select(d_q6, 1).eq(1)]
+            m.d.sync += nz_cnt.eq(nz_cnt + 1)
+            if not dense:
+                m.d.comb += [touched_w.addr.eq(bl), touched_w.data.eq(-1),
+                             touched_w.en.eq(Const(1, CG) << d_q6)]
 
         # PASS data stages (a pipeline of PASS_STAGES = 5, one weight row a cycle), nothing
         # but a register after a block RAM's output and at most one multiplier or adder chain
@@ -738,8 +814,10 @@ class TrainingEngine(wiring.Component):
         # the host keeps lr_w >= w_frac - v_frac; registered (set while idle)
         sh_w = Signal(range(64 + max(vf - wf, 0)))
         m.d.sync += sh_w.eq(self.lr_w + vf - wf)
-        # the layer's program fields, registered with ul (in IDLE and UNEXT)
-        g_mask = Signal(CG)
+        # the layer's program fields, registered with ul (in IDLE and UNEXT); dense: its
+        # groups (otherwise the touched groups, all below G: the DELTA sets no other bit, and
+        # a run starts with none set)
+        g_mask = Signal(CG) if dense else None
         u_G, u_n_in, u_hbase, u_wbase, u_is_out = (
             u_lay.G, u_lay.n_in, u_lay.hbase, u_lay.wbase, u_lay.is_out)
         if centering:  # (the readout's row sums are taken as 0: its mean is 0)
@@ -748,8 +826,11 @@ class TrainingEngine(wiring.Component):
 
         def set_ul(val):
             m.d.sync += u_lay.load(val)
-            m.d.sync += [ul.eq(val), g_mask.eq(thermometer(groups_a[val], CG)),
-                         u_hist_row.eq((val - 1) * CG)]
+            m.d.sync += [ul.eq(val), u_hist_row.eq((val - 1) * CG)]
+            if dense:
+                m.d.sync += g_mask.eq(thermometer(groups_a[val], CG))
+            else:
+                m.d.comb += touched_r.addr.eq(val)  # the row arrives in USTART
         t_mask = Signal(TM)
         m.d.comb += t_mask.eq(thermometer(p_T, TM))
         with m.FSM(name="upd"):
@@ -759,7 +840,10 @@ class TrainingEngine(wiring.Component):
                     m.next = "USTART"
             with m.State("USTART"):
                 m.d.comb += [u_busy.eq(1), u_queue.load.eq(1),
-                             u_queue.vector.eq(g_mask if dense else touched_a[ul] & g_mask)]
+                             u_queue.vector.eq(g_mask if dense else touched_r.data)]
+                if not dense:
+                    m.d.comb += [touched_w.addr.eq(ul), touched_w.data.eq(0),
+                                 touched_w.en.eq(-1)]
                 m.next = "UNEXT"
             with m.State("UNEXT"):
                 m.d.comb += u_busy.eq(1)
@@ -779,7 +863,7 @@ class TrainingEngine(wiring.Component):
             with m.State("UROW"):
                 m.d.comb += u_busy.eq(1)
                 m.d.sync += [u_first.eq(0), u_issue.eq(1), u_bank.eq(uj_bank), u_l0.eq(ul == 0),
-                             u_sbits.eq(Cat(hist0_a[t].bit_select(uj, 1) for t in range(TM)))]
+                             u_sbits.eq(Cat(x.bit_select(uj, 1) for x in frames))]
                 for k in range(L):
                     m.d.comb += hist_r[k].addr.eq(u_hist_row + uj_row)
                 with m.If(u_first):
@@ -857,17 +941,23 @@ class TrainingEngine(wiring.Component):
                 with m.Case(Mem.GAINS):
                     m.d.comb += [g_w.addr.eq(addr), g_w.data.eq(wdata[:vb]), g_w.en.eq(1)]
                 with m.Case(Mem.FRAMES):
-                    m.d.comb += [f_w.addr.eq(addr // FW), f_w.data.eq(wdata.replicate(FW)),
-                                 f_w.en.eq(Const(1, FW) << fword)]
+                    for t, x in enumerate(frames):
+                        for w in range(FW):
+                            with m.If(addr == t * FW + w):
+                                m.d.sync += x[32 * w:32 * (w + 1)].eq(wdata)
                 with m.Case(Mem.PROGRAM):
-                    m.d.sync += Array(prog)[addr].eq(wdata)
+                    m.d.comb += p_we.eq(1)
         # reads: the idle read ports follow the host address every cycle; the word read in
         # a cycle with mem_re is selected in the next from the registered sel/bank/address
         rd_sel, rd_bank, rd_addr = Signal(4), Signal.like(bank), Signal(24)
         with m.If(self.mem_re):
             m.d.sync += [rd_sel.eq(sel), rd_bank.eq(bank), rd_addr.eq(addr)]
-        m.d.comb += [host_w_row.eq(row), host_o_addr.eq(row), host_param.eq(addr),
+        m.d.comb += [prog_r.addr.eq(p_word),
+                     host_w_row.eq(row), host_o_addr.eq(row), host_param.eq(addr),
                      host_f_addr.eq(addr // FW), host_c_addr.eq(addr)]
+        rd_f, rd_fword = Signal.like(host_f_addr), Signal.like(fword)  # a frame word read
+        with m.If(self.mem_re):
+            m.d.sync += [rd_f.eq(host_f_addr), rd_fword.eq(fword)]
         with m.If(~u_busy & ~b_busy & ~f_busy):
             for k in range(L):
                 m.d.comb += w_rb[k].addr.eq(host_w_row)
@@ -880,13 +970,22 @@ class TrainingEngine(wiring.Component):
             with m.Case(Mem.GAINS):
                 m.d.comb += self.mem_rdata.eq(sext(g_rb.data))
             with m.Case(Mem.FRAMES):
-                m.d.comb += self.mem_rdata.eq(f_r.data.word_select(rd_addr % FW, 32))
+                m.d.comb += self.mem_rdata.eq(frames_a[rd_f].word_select(rd_fword, 32))
             with m.Case(Mem.PROGRAM):
-                m.d.comb += self.mem_rdata.eq(Array(prog)[rd_addr])
+                m.d.comb += self.mem_rdata.eq(prog_r.data)
             with m.Case(Mem.READOUT):
                 m.d.comb += self.mem_rdata.eq(sext(Array(p.data for p in o_r)[rd_bank]))
             with m.Case(Mem.COUNTS):
                 m.d.comb += self.mem_rdata.eq(c_r.data)
             with m.Case(Mem.CYCLES):
                 m.d.comb += self.mem_rdata.eq(Array(cyc.values())[rd_addr[:2]])
+
+        for mem, p, seen, transparent in poisoned:
+            hit = Const(0)
+            for wp in mem.write_ports:
+                if not any(wp is t for t in transparent):
+                    hit |= wp.en.any() & (wp.addr == p.addr)
+            collided = Signal(name=f"{seen.name}_collided")
+            m.d.sync += collided.eq(hit & p.en)
+            m.d.comb += seen.eq(Mux(collided, ~p.data, p.data))
         return m

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Const, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -13,17 +13,6 @@ def event_layout(width: int) -> data.StructLayout:
     """Payload of an event: the input index and whether it is the vector's last one."""
     return data.StructLayout({"index": unsigned(max(1, (width - 1).bit_length())),
                               "last": unsigned(1)})
-
-
-def _lowest_set(bits, lo: int, hi: int):
-    """(any bit set, index of the lowest set bit) of ``bits[lo:hi]``: a balanced tree of
-    ``log2(hi - lo)`` levels."""
-    if hi - lo == 1:
-        return bits[lo], Const(lo, unsigned(max(1, (hi - 1).bit_length())))
-    mid = (lo + hi) // 2
-    any_lo, idx_lo = _lowest_set(bits, lo, mid)
-    any_hi, idx_hi = _lowest_set(bits, mid, hi)
-    return any_lo | any_hi, Mux(any_lo, idx_lo, idx_hi)
 
 
 class EventQueue(wiring.Component):
@@ -47,11 +36,13 @@ class EventQueue(wiring.Component):
     Latency and throughput: a vector loaded in cycle ``c`` offers its first index in cycle
     ``c + 1``; each accepted index is cleared and the next is offered in the following cycle,
     so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero vector takes none.
-    The index comes from a priority encoder over the whole vector (a tree of ``log2(width)``
-    levels, no scanning) that looks at the *next* pending bits, so ``o`` comes straight from
-    registers: the encoder is not in series with what the consumer does with the index, and
-    ``o.ready`` only selects between encodings made without it (two encoders: the loaded
-    vector's and the pending bits' without the offered index).
+    ``o`` comes straight from registers. The next offer is found from the bits that will be
+    pending (the loaded vector, or the pending bits without the offered one) with one
+    decrement, a carry chain with no scanning: ``x & ~(x - 1)`` is the lowest set bit of
+    ``x`` as a one-hot (registered with the bits; it is what an accept clears),
+    ``x & (x - 1)`` the bits after it and the borrow out says whether ``x`` is empty. The
+    index is the one-hot's binary encoding (an OR per index bit). ``load`` and ``o.ready``
+    select the chain's input, so they should come from registers (both engines' do).
     """
 
     def __init__(self, width: int):
@@ -69,35 +60,22 @@ class EventQueue(wiring.Component):
         m = Module()
         w = self.width
         pending = Signal(w)
+        head = Signal(w)  # the offered index, one-hot (0 when nothing is offered)
         index = Signal.like(self.o.payload.index)
         valid, last = Signal(), Signal(init=1)  # as for an empty vector
-        # the next cycle's offer is encoded for both cases, a vector loaded and the offered
-        # index accepted, before ``load`` and ``o.ready`` choose between them and holding:
-        # the consumer's accept decision drives a multiplexer, not the encoder
-        head = Signal(w)  # one-hot of the offered index
-        m.d.comb += head.eq(Const(1, w) << index)
-        popped = Signal(w)
-        m.d.comb += popped.eq(pending & ~head)
-
-        def offer(bits):
-            any_next, index_next = _lowest_set(bits, 0, w)
-            m.d.sync += [pending.eq(bits), index.eq(index_next), valid.eq(any_next),
-                         last.eq(~_more_than_one(bits, 0, w)[1])]
-
-        with m.If(self.load):
-            offer(self.vector)
-        with m.Elif(valid & self.o.ready):
-            offer(popped)
+        nxt = Signal(w)  # the bits pending from the next cycle on, if they change
+        dec = Signal(w + 1)  # nxt - 1: the borrow (bit w) is set when nxt is empty
+        m.d.comb += [nxt.eq(Mux(self.load, self.vector, pending & ~head)),
+                     dec.eq(nxt - 1)]
+        low = Signal(w)
+        m.d.comb += low.eq(nxt & ~dec[:w])
+        with m.If(self.load | (valid & self.o.ready)):
+            m.d.sync += [
+                pending.eq(nxt), head.eq(low), valid.eq(~dec[w]),
+                index.eq(Cat(Cat(low[i] for i in range(w) if i >> b & 1).any()
+                             for b in range(len(index)))),
+                last.eq(~(nxt & dec[:w]).any()),
+            ]
         m.d.comb += [self.o.valid.eq(valid), self.o.payload.index.eq(index),
                      self.o.payload.last.eq(last)]
         return m
-
-
-def _more_than_one(bits, lo: int, hi: int):
-    """(any bit set, more than one bit set) of ``bits[lo:hi]``: a tree, no carry chain."""
-    if hi - lo == 1:
-        return bits[lo], Const(0)
-    mid = (lo + hi) // 2
-    a_lo, m_lo = _more_than_one(bits, lo, mid)
-    a_hi, m_hi = _more_than_one(bits, mid, hi)
-    return a_lo | a_hi, m_lo | m_hi | (a_lo & a_hi)

@@ -23,10 +23,21 @@ def rshr(x, k: int):
 
 
 def sat(x, bits: int):
-    """Saturate the signed value ``x`` to ``bits`` bits (result shape ``signed(bits)``)."""
+    """Saturate the signed value ``x`` to ``bits`` bits (result shape ``signed(bits)``).
+
+    ``x`` fits when its bits from ``bits - 1`` up are all equal (copies of the sign): a
+    reduction over those bits, no comparator (on an iCE40 or ECP5 each ``x > hi`` or
+    ``x < lo`` would be a carry chain as wide as ``x``). An unsigned ``x`` is taken with a
+    zero sign bit."""
+    x = Value.cast(x)
+    if not x.shape().signed:
+        x = Cat(x, Const(0, 1)).as_signed()
     hi, lo = (1 << (bits - 1)) - 1, -(1 << (bits - 1))
-    return Mux(x > hi, Const(hi, signed(bits)),
-               Mux(x < lo, Const(lo, signed(bits)), x[:bits].as_signed()))
+    if len(x) <= bits:
+        return x.as_signed()
+    top = x[bits - 1:]
+    return Mux(top.all() | ~top.any(), x[:bits].as_signed(),
+               Mux(x[-1], Const(lo, signed(bits)), Const(hi, signed(bits))))
 
 
 def rshr_var(x, s, offset: int = 0):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal
+from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
@@ -130,17 +130,21 @@ class HostInterface(wiring.Component):
                     m.d.comb += hit.eq(1)
         return hit
 
-    def _fits(self, m, sel, end, slack=0):
-        """1 when ``end <= depths[sel] + slack`` (0 for an unknown ``sel``): one comparator
-        against the selected memory's limit, not one per memory."""
-        limit = Signal(range(max(self.depths.values()) + slack + 1))
+    def _fits(self, m, sel, base, n, slack=0):
+        """1 when ``base + n <= depths[sel] + slack`` (0 for an unknown ``sel``): one adder
+        and comparator against the selected memory's limit, not one per memory, as wide as
+        the largest limit (an operand with a bit above that does not fit)."""
+        top = max(self.depths.values()) + slack
+        w = top.bit_length()
+        limit = Signal(range(top + 1))
         known = Signal()
         with m.Switch(sel):
             for k, d in sorted(self.depths.items()):
                 with m.Case(k):
                     m.d.comb += [limit.eq(d + slack), known.eq(1)]
+        small = [~x[w:].any() for x in (base, n) if len(x) > w]
         ok = Signal()
-        m.d.comb += ok.eq(known & (end <= limit))
+        m.d.comb += ok.eq(known & Cat(*small, 1).all() & (base[:w] + n[:w] <= limit))
         return ok
 
     def elaborate(self, platform):
@@ -151,9 +155,13 @@ class HostInterface(wiring.Component):
         err = Signal(8)  # the command's status so far (0: no check failed)
         status = Signal(8)  # the reply's status
         mem = Signal(4)
-        addr = Signal(24)
-        rlen = Signal(24)  # reply data words (header), then words still to send
-        to_read = Signal(24)  # READ: words not yet read from memory
+        # addresses and lengths as wide as the largest depth (the checks see the whole
+        # payload words; a READ address too wide for ``addr`` is remembered in ``addr_big``)
+        nb = max(self.depths.values()).bit_length()
+        addr = Signal(nb)
+        addr_big = Signal()
+        rlen = Signal(max(nb, 2))  # reply data words (header), then words still to send
+        to_read = Signal(nb)  # READ: words not yet read from memory
         lr_new = [Signal(LR_BITS, name=f"lr_new_{k}") for k in ("w", "th", "g")]
         label = Signal(16)
         bad_label = Signal()  # the label word is not a class of the program (>= n_classes)
@@ -172,9 +180,9 @@ class HostInterface(wiring.Component):
         # the checks of WRITE's and READ's first payload word (count = its payload length)
         # and of READ's second one (mem, addr latched from the first)
         w_mem_ok = self._member(m, self.writable, p_mem)
-        w_fits = self._fits(m, p_mem, p_addr + count, 1)
+        w_fits = self._fits(m, p_mem, p_addr, count, 1)
         r_mem_ok = self._member(m, self.readable, p_mem)
-        r_fits = self._fits(m, mem, addr + word)
+        r_fits = self._fits(m, mem, Cat(addr, addr_big), word[0:24])
 
         # READ data: a word read in one cycle (mem_rdata in the next, from the memory's
         # registered read) is registered here and pushed into the buffer in the cycle after
@@ -236,7 +244,8 @@ class HostInterface(wiring.Component):
                                     m.d.sync += addr.eq(addr + 1)
                             with m.Case(Op.READ):
                                 with m.If(first):
-                                    m.d.sync += [mem.eq(p_mem), addr.eq(p_addr)]
+                                    m.d.sync += [mem.eq(p_mem), addr.eq(p_addr),
+                                                 addr_big.eq(p_addr[nb:].any())]
                                     with m.If(~r_mem_ok):
                                         m.d.sync += err.eq(Err.BAD_MEM)
                                 with m.Else():
@@ -301,7 +310,7 @@ class HostInterface(wiring.Component):
                     m.next = "REPLY"
 
             with m.State("REPLY"):
-                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(Cat(rlen, status)),
+                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(Cat(rlen, Const(0, 24 - len(rlen)), status)),
                              issue.eq(room)]  # to_read = 0 unless a READ without error
                 with m.If(self.o.ready):
                     with m.If(rlen == 0):

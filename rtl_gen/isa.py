@@ -1,9 +1,10 @@
 """Instruction set and compiler: a network becomes a program the core runs.
 
 A program is a header word and one *layer macro-instruction* (four words) per weight layer,
-first LIF layer first, readout last; the core holds it in registers (``PROGRAM`` memory of the
-host protocol) and runs any fully connected network that fits its memories
-(:meth:`rtl_gen.memory_map.MemoryMap.fit_problems`). docs/isa.md describes the encoding.
+first LIF layer first, readout last. The core keeps the words (``PROGRAM`` memory of the
+host protocol), runs on registered copies of their fields and runs any fully connected
+network that fits its memories (:meth:`rtl_gen.memory_map.MemoryMap.fit_problems`).
+docs/isa.md describes the encoding.
 
 ======  =====================================================================
 word    fields (bit ranges)

@@ -74,12 +74,16 @@ class _EnginePort:
         return cmd.decode(0, data)
 
 
-def run_engine_pysim(cfg, params, samples, *, epoch: int = 1, dut_cfg=None) -> dict:
+def run_engine_pysim(cfg, params, samples, *, epoch: int = 1, dut_cfg=None,
+                     poison: bool = True) -> dict:
     """Train (label given) or infer (label None) ``samples`` = [(frames (T, n_in), label)] in
     order, starting from fixed ``params``; raise :class:`sim.scoreboard.Mismatch` at the first
     difference. Returns the cycles of each run and the number of records checked.
-    ``dut_cfg`` builds the engine from another config (to show that the checks bite)."""
-    dut = TrainingEngine(dut_cfg or cfg)
+    ``dut_cfg`` builds the engine from another config (to show that the checks bite). With
+    ``poison`` (the default) every memory read that meets a write of its address returns
+    inverted bits, so a run that stays exact uses no such read (what lets the iCE40 build
+    leave read-during-write undefined: ``no_rw_check`` in rtl_gen/engine.py)."""
+    dut = TrainingEngine(dut_cfg or cfg, poison_collisions=poison)
     port = _EnginePort(dut)
     board = TrainScoreboard(cfg, params, epoch)
     figures = {"cycles": [], "records": 0}

@@ -477,6 +477,14 @@ ERROR_CASES = {
     "READ past end": (H.read(R, 10, 11).words, Err.BAD_ADDRESS),
     "READ addr > depth": (H.read(R, 21, 0).words, Err.BAD_ADDRESS),
     "READ n huge": ([header(Op.READ, 2), R << 24, 0xFFFFFFFF], Err.BAD_ADDRESS),
+    # the decoder's address and length registers are as wide as the largest depth (40: 6
+    # bits); each of these is in range in its low 6 bits
+    "WRITE addr 64 + 1": (H.write(W, 65, [1]).words, Err.BAD_ADDRESS),
+    "WRITE count 64 + 1": ([header(Op.WRITE, 66), W << 24] + [1] * 65, Err.BAD_ADDRESS),
+    "READ addr 64 + 1": (H.read(R, 65, 1).words, Err.BAD_ADDRESS),
+    "READ addr 2**23 + 1": (H.read(R, (1 << 23) + 1, 1).words, Err.BAD_ADDRESS),
+    "READ n 64 + 1": (H.read(R, 0, 65).words, Err.BAD_ADDRESS),
+    "READ n 2**23": (H.read(R, 0, 1 << 23).words, Err.BAD_ADDRESS),
     "SET_LR w low": (H.set_lr(1, 8, 10).words, Err.BAD_VALUE),
     "SET_LR th high": (H.set_lr(5, 21, 10).words, Err.BAD_VALUE),
     "SET_LR g high": (H.set_lr(5, 8, 31).words, Err.BAD_VALUE),

@@ -9,11 +9,12 @@ from amaranth.sim import Simulator
 
 from golden.fixed_model import FixedArith
 from golden.fixed_point import hi, lo, rshr
+from golden.fixed_point import sat as golden_sat
 from rtl_gen.config import load_config
 from rtl_gen.event_queue import EventQueue
 from rtl_gen.engine import acc_bits
 from rtl_gen.fixed_hw import rshr as hw_rshr
-from rtl_gen.fixed_hw import rshr_var, thermometer
+from rtl_gen.fixed_hw import rshr_var, sat, thermometer
 from rtl_gen.lif_unit import LIFUnit
 
 
@@ -131,6 +132,42 @@ def test_event_queue_emits_active_indices_in_order(width, seed):
         assert [last for _, last in got] == [0] * (len(want) - 1) + [1] * bool(want)
 
 
+@pytest.mark.parametrize("width, seed", [(1, 4), (9, 5), (64, 6)])
+def test_event_queue_load_replaces_what_is_pending(width, seed):
+    """A vector loaded while indices are still pending (with or without an accept in the
+    same cycle) replaces them: its indices follow from the next cycle on."""
+    g = random.Random(seed)
+    dut = EventQueue(width)
+    out = []
+
+    async def bench(ctx):
+        for _ in range(12):
+            vec = g.getrandbits(width)
+            ctx.set(dut.vector, vec)
+            ctx.set(dut.load, 1)
+            ctx.set(dut.o.ready, g.random() < 0.5)
+            await ctx.tick()
+            ctx.set(dut.load, 0)
+            got = []
+            cut = g.randrange(3)  # accept a few, then load the next vector over the rest
+            while ctx.get(dut.o.valid) and len(got) < cut:
+                ctx.set(dut.o.ready, 1)
+                got.append((ctx.get(dut.o.payload.index), ctx.get(dut.o.payload.last)))
+                await ctx.tick()
+            ctx.set(dut.o.ready, 0)
+            out.append((vec, got, ctx.get(dut.o.valid)))
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-8)
+    sim.add_testbench(bench)
+    sim.run()
+    for vec, got, still in out:
+        want = [i for i in range(width) if vec >> i & 1]
+        assert [i for i, _ in got] == want[:len(got)]
+        assert [last for _, last in got] == [int(k == len(want) - 1) for k in range(len(got))]
+        assert still == (len(got) < len(want))
+
+
 def test_event_queue_rejects_zero_width():
     with pytest.raises(ValueError, match="width must be at least 1, not 0"):
         EventQueue(0)
@@ -215,3 +252,29 @@ def test_rshr_rounds_like_the_golden_shift_and_drops_the_shifted_bits(shape, k):
     sim.add_testbench(bench)
     sim.run()
     assert seen == [int(rshr(torch.tensor(xv), k)) for xv in xs]
+
+
+@pytest.mark.parametrize("shape,bits", [(signed(9), 6), (signed(6), 6), (signed(4), 6),
+                                        (signed(7), 2), (8, 5), (5, 6), (5, 5)])
+def test_sat_clamps_like_the_golden_sat(shape, bits):
+    """The hardware ``sat(x, bits)`` (a sign-bit check, no comparators) equals the golden
+    one for every ``x`` of a signed or unsigned shape, narrower, as wide and wider than
+    ``bits``, and its value fits ``signed(bits)``."""
+    x = Signal(shape)
+    expr = sat(x, bits)
+    assert len(expr) <= bits and expr.shape().signed
+    out = Signal(signed(bits))
+    m = Module()
+    m.d.comb += out.eq(expr)
+    xs = range(lo(len(x)), hi(len(x)) + 1) if x.shape().signed else range(1 << len(x))
+    seen = []
+
+    async def bench(ctx):
+        for xv in xs:
+            ctx.set(x, xv)
+            seen.append(ctx.get(out))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen == golden_sat(torch.tensor(list(xs)), bits).tolist()

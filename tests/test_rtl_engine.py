@@ -10,7 +10,11 @@ import torch
 from golden.fixed_model import FixedArith
 from golden.learner import Learner, lr_shifts
 from golden.timing import SCHEDULES
+from amaranth.sim import Simulator
+
 from rtl_gen.config import ConfigError, load_config
+from rtl_gen.engine import TrainingEngine
+from rtl_gen.protocol import Mem
 from sim.cases import make_params
 from rtl_gen.protocol import Host
 from sim.pysim import _EnginePort, run_engine_pysim
@@ -104,3 +108,37 @@ def test_engine_port_refuses_decoder_commands(cmd):
 
     with pytest.raises(ValueError, match=f"{cmd.what}: the engine's port has no such operation"):
         asyncio.run(_EnginePort(None).execute(None, cmd))
+
+
+def test_poisoned_collisions_bite():
+    """The engine tests run with ``poison_collisions`` (a read of an address written in the
+    same cycle returns inverted bits), so they show that no value the engine uses is such a
+    read, which the iCE40 build leaves undefined. The poison is not vacuous: a host read of
+    the threshold being rewritten returns the old word without it and its inverse with it."""
+    cfg = _cfg([20, 11, 5], 3, 4, "serial")
+    seen = {}
+    for poison in (False, True):
+        dut = TrainingEngine(cfg, poison_collisions=poison)
+
+        async def bench(ctx, dut=dut, poison=poison):
+            ctx.set(dut.mem_sel, Mem.THRESHOLDS)
+            ctx.set(dut.mem_addr, 2)
+            ctx.set(dut.mem_wdata, 5)
+            ctx.set(dut.mem_we, 1)
+            await ctx.tick()
+            ctx.set(dut.mem_wdata, 9)  # rewrite it while reading it
+            ctx.set(dut.mem_re, 1)
+            await ctx.tick()
+            ctx.set(dut.mem_we, 0)
+            ctx.set(dut.mem_re, 0)
+            first = ctx.get(dut.mem_rdata)
+            ctx.set(dut.mem_re, 1)
+            await ctx.tick()
+            seen[poison] = (first, ctx.get(dut.mem_rdata))
+
+        sim = Simulator(dut)
+        sim.add_clock(1e-6)
+        sim.add_testbench(bench)
+        sim.run()
+    assert seen[False] == (5, 9)
+    assert seen[True] == (~5 & 0xFFFFFFFF, 9)

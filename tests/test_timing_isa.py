@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from golden.timing import SampleCounts, infer_timing, train_timing
+from golden.timing import SampleCounts, infer_timing, run_cycle_bound, train_timing
 from rtl_gen.config import load_config
 from rtl_gen.isa import LayerInstr, Program, compile_network, recip
 from rtl_gen.memory_map import MemoryMap
@@ -50,6 +50,27 @@ def test_a_hand_counted_training_sample():
     assert (t.forward, t.backward, t.update) == (fwd, bwd, upd)
     assert t.cycles == fwd + bwd + upd + 3 + 1
     assert train_timing(mm, c, "dual").cycles == t.cycles  # one step: nothing to overlap
+
+
+@settings(max_examples=40)
+@given(st.integers(1, 40), st.integers(1, 9), st.integers(2, 4), st.integers(1, 6),
+       st.sampled_from(["serial", "dual", "dense"]))
+def test_run_cycle_bound_covers_the_longest_run(width, lanes, layers, steps, schedule):
+    """The cycle counters' width comes from ``run_cycle_bound``: it is at least the cycles of
+    the longest run a core can make (every layer as wide as the core, every input spiking,
+    every group listed and touched), in every schedule, training or inference."""
+    cfg = load_config("tiny").replace(
+        network={"layers": [width] * (layers + 1), "timesteps": steps},
+        hardware={"lanes": lanes, "schedule": schedule, "max_width": width,
+                  "max_layers": layers, "max_timesteps": steps, "neuron_words": 4096,
+                  "weight_words": 1 << 16})
+    mm = MemoryMap.of(cfg)
+    K, T = mm.n_weight_layers, mm.timesteps
+    groups = np.array([mm.groups(l) for l in range(K)])
+    c = SampleCounts(np.full((K, T), width), np.repeat(groups[:, None], T, 1), groups)
+    bound = run_cycle_bound(width, mm.cap_groups, layers, steps)
+    assert train_timing(mm, c, schedule).cycles <= bound
+    assert infer_timing(mm, c.events, schedule == "dense").cycles <= bound
 
 
 def test_program_round_trips_and_lays_layers_out_back_to_back():

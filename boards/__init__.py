@@ -66,7 +66,7 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
     when the clock is not met: pass the Fmax that :func:`rtl_gen.synth.synthesize` found. Raises :class:`rtl_gen.synth.SynthError` when a
     tool fails (e.g. the design does not fit or misses timing: the log's tail is in the
     message)."""
-    from rtl_gen.synth import ECP5_ROUTER, SynthError
+    from rtl_gen.synth import ECP5_ROUTER, TARGETS, SynthError
 
     from .top import BoardTop
 
@@ -76,7 +76,12 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
     top = BoardTop(cfg, b.family, b.status_leds, baud, clock_mhz or cfg.hardware.clock_mhz)
     try:
         with mock.patch.dict(os.environ, tool_env()):
-            opts = {"nextpnr_opts": " ".join(ECP5_ROUTER)} if b.family == "ecp5" else {}
+            if b.family == "ecp5":
+                opts = {"nextpnr_opts": " ".join(ECP5_ROUTER)}
+            else:  # the synthesis flow's options and preparation (rtl_gen/synth.py)
+                tgt = TARGETS[b.target]
+                opts = {"synth_opts": tgt.synth.split(maxsplit=1)[1],
+                        "script_after_read": tgt.prep}
             plan = plat.build(top, name="top", build_dir=str(out), do_build=False, **opts)
             plan.execute_local(str(out))
     except Exception as err:  # the build script's failure, with its log

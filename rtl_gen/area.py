@@ -308,8 +308,7 @@ def _parse_rams(text_by_type: dict[str, str]) -> list[tuple[str, str, str]]:
 
 
 def _script(tgt: Target, top: str) -> str:
-    lines = ["read_verilog design.v", f"{tgt.synth} -noflatten -top {top}",
-             "tee -q -o stat.json stat -json"]
+    lines = [tgt.script(top, "-noflatten"), "tee -q -o stat.json stat -json"]
     lines += [f"tee -q -o ram_{t}.txt select -list t:{t}" for t in RAM_CELLS]
     return "; ".join(lines)
 

@@ -89,7 +89,7 @@ class TrainingEngine(wiring.Component):
         depends on ``mem_re``). Only while no run is in progress.
     run, train, label : In
         Start a run (one-cycle pulse): an inference, or with ``train`` a training sample of
-        class ``label`` on the loaded frames.
+        class ``label`` on the loaded frames (``label`` held until ``done``).
     lr_w, lr_th, lr_g : In(6)
         Learning-rate shifts of weights, thresholds and gains.
     done : Out(1)
@@ -244,7 +244,8 @@ class TrainingEngine(wiring.Component):
         wmem = mems("wmem", L, shape=signed(wb), depth=WR)
         amem = mems("amem", L, shape=signed(ab), depth=CG)
         umem = mems("umem", L, shape=v, depth=NR)
-        hmem = mems("hmem", L, shape=unsigned(vb + ab), depth=2 * NR)
+        # the surrogate, and with centering the exact sum (for the gain gradient)
+        hmem = mems("hmem", L, shape=unsigned(vb + ab if centering else vb), depth=2 * NR)
         dmem = mems("dmem", L, shape=unsigned(TM * vb), depth=NR)
         rmem = mems("rmem", L, shape=signed(rsb), depth=NR)
         smem = mems("smem", L, shape=v, depth=CG)
@@ -300,7 +301,7 @@ class TrainingEngine(wiring.Component):
 
         # ---- run state and scheduler -------------------------------------------------------
         train = Signal()
-        label = Signal(16)
+        label = self.label  # held by the host until done
         # the cycle counters, as wide as the longest run this core can make needs (they
         # cannot wrap); a core whose longest run passes 2**32 - 1 cycles counts up to that
         # and stays there
@@ -333,7 +334,7 @@ class TrainingEngine(wiring.Component):
         with m.FSM(name="sched"):
             with m.State("IDLE"):
                 with m.If(self.run):
-                    m.d.sync += [train.eq(self.train), label.eq(self.label), f_t.eq(0),
+                    m.d.sync += [train.eq(self.train), f_t.eq(0),
                                  b_t.eq(0), fb_turn.eq(0)]
                     m.d.sync += [c.eq(0) for c in cyc.values()]
                     m.next = "GO"
@@ -402,7 +403,7 @@ class TrainingEngine(wiring.Component):
         fire_issue, fire_q = Signal(), Signal.like(fq)
         f_drain = Signal(range(FIRE_STAGES))
         m.d.sync += [acc_issue.eq(0), fire_issue.eq(0)]
-        in_mask = Signal(SW)
+        in_mask = Signal(SW)  # the layer's inputs (START): frame or spike bits past n_in are 0
         host_f_addr = Signal(range(TM))
         with m.FSM(name="fwd"):
             with m.State("IDLE"):
@@ -413,12 +414,12 @@ class TrainingEngine(wiring.Component):
                 m.d.comb += [f_busy.eq(1), th_ra.addr.eq(fl * TM + ft),
                              g_ra.addr.eq(fl * TM + ft)]
                 m.d.sync += f_lay.load(fl)
-                m.d.sync += [f_hrow.eq(ft[0] * NR + hbase_a[fl]), f_obase.eq(ft * groups_a[fl]),
-                             in_mask.eq(thermometer(n_in_a[fl], SW))]
+                m.d.sync += [f_hrow.eq(ft[0] * NR + hbase_a[fl]), f_obase.eq(ft * groups_a[fl])]
                 m.next = "START"
             with m.State("START"):
                 m.d.comb += f_busy.eq(1)
                 vec = Signal(SW)
+                m.d.comb += in_mask.eq(thermometer(f_lay.n_in, SW))
                 m.d.comb += vec.eq(Mux(fl == 0, frames_a[ft][:min(SW, 32 * FW)], nvec) & in_mask)
                 m.d.comb += [f_queue.load.eq(1),
                              f_queue.vector.eq(in_mask if dense else vec)]
@@ -557,7 +558,11 @@ class TrainingEngine(wiring.Component):
         pidx = Signal(range(max(CG, 2)))
         p_base = Signal(_bits(WR))  # weight address of input pj's row: wbase + pj * G, stepped
         p_drain = Signal(range(PASS_STAGES))
-        p_issue, p_last, p_bank, p_row = Signal(), Signal(), Signal.like(pj_bank), Signal.like(pj_row)
+        p_issue, p_last = Signal(), Signal()
+        # the DELTA's groups in its stages 6 and 7, the PASS's input in its last (counted)
+        d_q6, d_q7 = Signal.like(d_q, name="d_q6"), Signal.like(d_q, name="d_q7")
+        p_wr_bank, p_wr_row = Signal.like(pj_bank, name="p_wr_bank"), Signal.like(pj_row,
+                                                                                 name="p_wr_row")
         m.d.sync += [b_latch.eq(0), d_issue.eq(0), p_issue.eq(0)]
         b_param = bl * TM + bt
         # the DELTA read addresses' bases, registered in BSTART (bl and bt hold for the layer):
@@ -602,6 +607,7 @@ class TrainingEngine(wiring.Component):
             with m.State("BSTART"):
                 m.d.comb += [b_busy.eq(1), th_rb.addr.eq(b_param), g_rb.addr.eq(b_param),
                              c_r.addr.eq(bl * TM + bt)]
+                m.d.sync += [d_q6.eq(0), d_q7.eq(0), p_wr_bank.eq(0), p_wr_row.eq(0)]
                 m.d.sync += [b_latch.eq(1), bq.eq(0), nz_cnt.eq(0), sum_delta.eq(0),
                              sum_dg.eq(0), b_obase.eq(bt * groups_a[bl]),
                              b_hbase.eq(hbase_a[bl]), b_hbase_t.eq(bt[0] * NR + hbase_a[bl])]
@@ -651,8 +657,7 @@ class TrainingEngine(wiring.Component):
                                  d_r[k].addr.eq(b_hbase + q_now)]
                 last_idx = pidx == nz_cnt - 1
                 m.d.comb += nz_r.addr.eq(Mux(last_idx, 0, pidx + 1))
-                m.d.sync += [p_issue.eq(1), p_last.eq(last_idx), p_bank.eq(pj_bank),
-                             p_row.eq(pj_row)]
+                m.d.sync += [p_issue.eq(1), p_last.eq(last_idx)]
                 with m.If(last_idx):
                     m.d.sync += [pidx.eq(0), pj.eq(pj + 1), p_base.eq(p_base + b_G)]
                     with m.If(pj_bank == L - 1):
@@ -695,8 +700,12 @@ class TrainingEngine(wiring.Component):
         d_iss = [d_issue]  # d_iss[s]: a group is in stage s + 1
         for s in range(2, 8):
             d_iss.append(delayed(d_iss[-1], 1, f"d_issue{s}"))
-        d_q6 = delayed(d_q, 5, "d_q")
-        d_q7 = delayed(d_q6, 1, "d_q6")
+        # the groups in stages 6 and 7, counted (they enter in order, one a cycle, from 0
+        # after BSTART, which clears the counts: the last layer-step's pipelines are drained)
+        with m.If(d_iss[5]):
+            m.d.sync += d_q6.eq(d_q6 + 1)
+        with m.If(d_iss[6]):
+            m.d.sync += d_q7.eq(d_q7 + 1)
         delta3 = [Signal(v, name=f"delta3_{k}") for k in range(L)]
         p_dgs = []
         da5 = [Signal(v, name=f"da5_{k}") for k in range(L)]
@@ -775,7 +784,13 @@ class TrainingEngine(wiring.Component):
             p_iss.append(delayed(p_iss[-1], 1, f"p_issue{s}"))
         p_acc_last = delayed(p_last, 3, "p_last")  # stage 4's row is j's last group
         p_wr_last = delayed(p_acc_last, 1, "p_acc_last")
-        p_wr_bank, p_wr_row = delayed(p_bank, 4, "p_bank"), delayed(p_row, 4, "p_row")
+        # input j's bank and row in the last stage, counted like the DELTA's groups: the
+        # inputs finish in order, from 0 after BSTART
+        with m.If(p_iss[4] & p_wr_last):
+            with m.If(p_wr_bank == L - 1):
+                m.d.sync += [p_wr_bank.eq(0), p_wr_row.eq(p_wr_row + 1)]
+            with m.Else():
+                m.d.sync += p_wr_bank.eq(p_wr_bank + 1)
         for k in range(L):
             p_w1 = Signal(signed(wb), name=f"p_w1_{k}")
             p_d1 = Signal(v, name=f"p_d1_{k}")

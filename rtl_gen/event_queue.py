@@ -36,13 +36,14 @@ class EventQueue(wiring.Component):
     Latency and throughput: a vector loaded in cycle ``c`` offers its first index in cycle
     ``c + 1``; each accepted index is cleared and the next is offered in the following cycle,
     so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero vector takes none.
-    ``o`` comes straight from registers. The next offer is found from the bits that will be
-    pending (the loaded vector, or the pending bits without the offered one) with one
-    decrement, a carry chain with no scanning: ``x & ~(x - 1)`` is the lowest set bit of
-    ``x`` as a one-hot (registered with the bits; it is what an accept clears),
-    ``x & (x - 1)`` the bits after it and the borrow out says whether ``x`` is empty. The
-    index is the one-hot's binary encoding (an OR per index bit). ``load`` and ``o.ready``
-    select the chain's input, so they should come from registers (both engines' do).
+    The queue registers the offered index and the bits after it (``rest``). The next offer
+    comes from one decrement of the bits that will be pending (the loaded vector, or
+    ``rest``), a carry chain with no scanning: ``x & ~(x - 1)`` is the lowest set bit of
+    ``x`` as a one-hot, whose binary encoding (an OR per index bit) is the index, and
+    ``x & (x - 1)`` the bits after it; the borrow out says whether ``x`` is empty. ``index``
+    and ``valid`` come from registers, ``last`` from a reduction of ``rest``. ``load`` and
+    ``o.ready`` select the chain's input, so they should come from registers (both engines'
+    do).
     """
 
     def __init__(self, width: int):
@@ -59,23 +60,20 @@ class EventQueue(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         w = self.width
-        pending = Signal(w)
-        head = Signal(w)  # the offered index, one-hot (0 when nothing is offered)
+        rest = Signal(w)  # the bits after the offered index
         index = Signal.like(self.o.payload.index)
-        valid, last = Signal(), Signal(init=1)  # as for an empty vector
+        valid = Signal()
         nxt = Signal(w)  # the bits pending from the next cycle on, if they change
         dec = Signal(w + 1)  # nxt - 1: the borrow (bit w) is set when nxt is empty
-        m.d.comb += [nxt.eq(Mux(self.load, self.vector, pending & ~head)),
-                     dec.eq(nxt - 1)]
-        low = Signal(w)
+        m.d.comb += [nxt.eq(Mux(self.load, self.vector, rest)), dec.eq(nxt - 1)]
+        low = Signal(w)  # the lowest set bit of nxt, one-hot
         m.d.comb += low.eq(nxt & ~dec[:w])
         with m.If(self.load | (valid & self.o.ready)):
             m.d.sync += [
-                pending.eq(nxt), head.eq(low), valid.eq(~dec[w]),
+                rest.eq(nxt & dec[:w]), valid.eq(~dec[w]),
                 index.eq(Cat(Cat(low[i] for i in range(w) if i >> b & 1).any()
                              for b in range(len(index)))),
-                last.eq(~(nxt & dec[:w]).any()),
             ]
         m.d.comb += [self.o.valid.eq(valid), self.o.payload.index.eq(index),
-                     self.o.payload.last.eq(last)]
+                     self.o.payload.last.eq(~rest.any())]
         return m

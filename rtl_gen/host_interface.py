@@ -71,11 +71,10 @@ class HostInterface(wiring.Component):
     reply header is offered in the next cycle (for INFER and TRAIN: in the cycle after
     ``done``). READ data follows at one word per cycle while ``o.ready`` is high: reads are
     issued from READ's last payload word on (``mem_rdata`` is expected in the cycle after
-    ``mem_re``, as a block RAM gives it, and is registered before a 4-word buffer), as long
-    as the buffer has room for every read in flight (so back-pressure only pauses the
-    stream, the memories' read addresses never wait on ``o.ready`` and no memory output
-    feeds logic before a register). ``i.ready`` is low from execution until the
-    reply's last word is accepted.
+    ``mem_re``, as a block RAM gives it, and is written into a 3-word buffer then), as long
+    as the buffer has room for it and the read in flight (so back-pressure only pauses the
+    stream and the memories' read addresses never wait on ``o.ready``). ``i.ready`` is low
+    from execution until the reply's last word is accepted.
     Every check of a command is decided before it changes any state: an error changes only
     ``error``.
     """
@@ -185,20 +184,19 @@ class HostInterface(wiring.Component):
         r_fits = self._fits(m, mem, Cat(addr, addr_big), word[0:24])
 
         # READ data: a word read in one cycle (mem_rdata in the next, from the memory's
-        # registered read) is registered here and pushed into the buffer in the cycle after
-        # (no memory output in front of the buffer's write); a read is issued only when the
-        # buffer has room for it and for the two reads still in flight
-        m.submodules.rbuf = rbuf = SyncFIFO(width=32, depth=4)
-        in_flight = [Signal(name="in_flight1"), Signal(name="in_flight2")]
-        rdata = Signal(32)
+        # registered read) goes into the buffer then; a read is issued only when the buffer
+        # has room for it and for the read in flight (three words keep one word a cycle
+        # flowing while o.ready is high)
+        m.submodules.rbuf = rbuf = SyncFIFO(width=32, depth=3)
+        in_flight = Signal()
         issue = Signal()  # read the word at addr (set from READ's last payload word on)
-        m.d.sync += [in_flight[0].eq(issue), in_flight[1].eq(in_flight[0]),
-                     rdata.eq(self.mem_rdata)]
-        m.d.comb += [rbuf.w_data.eq(rdata), rbuf.w_en.eq(in_flight[1]),
+        drop = Signal()  # a READ with a bad range: the word read at its last payload word
+        m.d.sync += in_flight.eq(issue)
+        m.d.comb += [rbuf.w_data.eq(self.mem_rdata), rbuf.w_en.eq(in_flight & ~drop),
                      self.mem_re.eq(issue)]
         with m.If(issue):
             m.d.sync += [addr.eq(addr + 1), to_read.eq(to_read - 1)]
-        room = (to_read != 0) & (rbuf.level + in_flight[0] + in_flight[1] < rbuf.depth)
+        room = (to_read != 0) & (rbuf.level + in_flight < rbuf.depth)
 
         m.d.sync += self.run.eq(0)
         with m.FSM():
@@ -284,7 +282,8 @@ class HostInterface(wiring.Component):
                 m.d.sync += status.eq(st)
                 m.next = "REPLY"
                 with m.If(st != 0):
-                    m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0), in_flight[1].eq(0)]
+                    m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0)]
+                    m.d.comb += drop.eq(1)
                 with m.Else():
                     with m.Switch(op):
                         with m.Case(Op.READ):  # rlen = n, to_read = n - 1 since the 2nd

@@ -60,9 +60,11 @@ def _platform(board: Board):
 
 
 def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BAUD,
-                    clock_mhz: float | None = None) -> Path:
+                    clock_mhz: float | None = None) -> tuple[Path, float]:
     """Build ``cfg``'s core for ``board`` (PLL at ``clock_mhz``, default the config's clock;
-    UART at ``baud``) into ``out_dir``; returns the bitstream's path. nextpnr fails the build
+    UART at ``baud``) into ``out_dir``; returns the bitstream's path and the core's clock in
+    MHz (:class:`boards.top.BoardTop`: the PLL's output, or an iCE40 board's oscillator below
+    its PLL's range). nextpnr fails the build
     when the clock is not met: pass the Fmax that :func:`rtl_gen.synth.synthesize` found. Raises :class:`rtl_gen.synth.SynthError` when a
     tool fails (e.g. the design does not fit or misses timing: the log's tail is in the
     message)."""
@@ -91,4 +93,4 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
     path = out / f"top.{b.bitstream}"
     if not path.exists():
         raise SynthError(f"bitstream build for {board} produced no {path.name} in {out}")
-    return path
+    return path, top.fout

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from amaranth.hdl import ClockSignal, Const, Elaboratable, Instance, Module, Signal
 from amaranth.lib.cdc import ResetSynchronizer
 
-__all__ = ["PllSetting", "ice40_pll", "ecp5_pll", "Ice40Pll", "Ecp5Pll"]
+__all__ = ["PllSetting", "ice40_pll", "ecp5_pll", "Ice40Pll", "Ecp5Pll", "ICE40_PLL_MIN_MHZ"]
+
+#: The iCE40 PLL's slowest output (MHz).
+ICE40_PLL_MIN_MHZ = 16
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,8 @@ def _best(cands, want: float) -> tuple:
 def ice40_pll(fin: float, want: float) -> PllSetting:
     """SB_PLL40 (simple feedback): ``fout = fin (DIVF + 1) / ((DIVR + 1) 2**DIVQ)`` with the
     phase detector at 10..133 MHz and the VCO at 533..1066 MHz; ``fout`` 16..275 MHz."""
-    if not 16 <= want <= 275:
-        raise ValueError(f"iCE40 PLL output {want:g} MHz: allowed 16 to 275 MHz")
+    if not ICE40_PLL_MIN_MHZ <= want <= 275:
+        raise ValueError(f"iCE40 PLL output {want:g} MHz: allowed {ICE40_PLL_MIN_MHZ} to 275 MHz")
     cands = []
     for divr in range(16):
         fpfd = fin / (divr + 1)

@@ -8,8 +8,8 @@ rtl_gen/lif_unit.py does in that cycle:
 =========  ===================================  ==============================================
 phase      cycles (per layer and step)          what each cycle does (``L`` lanes)
 =========  ===================================  ==============================================
-fwd_load   2 (LOAD, START)                      threshold and gain read (LIF), frame read and
-                                                input spike history written (first layer)
+fwd_load   2 (LOAD, START)                      threshold and gain read (LIF), frame read
+                                                (first layer)
 fwd_acc    ``events * G`` (+1 idle if none)     one weight row: ``L`` weight reads,
                                                 ``L`` accumulator read-add-writes
 fwd_fire   ``G + FIRE_STAGES``                  one group: sums read and cleared, LIF of ``L``
@@ -200,6 +200,11 @@ class Memory:
         return self.word_bits * self.depth / 8
 
 
+def _history_bits(cfg, wd) -> int:
+    """A history word: the surrogate ``h``, and with centering the exact sum ``a``."""
+    return wd.v + wd.acc if cfg.network.weight_centering else wd.v
+
+
 def memories(cfg, ann: bool = False) -> dict[str, Memory]:
     """The memories of ``cfg``'s core (docs/architecture.md, 'Memories'); ``ann``: those of
     the same fabric running an ANN (one step, so the error word holds one value; multi-bit
@@ -221,15 +226,14 @@ def memories(cfg, ann: bool = False) -> dict[str, Memory]:
     else:
         mems += [
             Memory("membranes", wd.v, nr, L),
-            Memory("history", wd.v + wd.acc, 2 * nr, L),
+            Memory("history", _history_bits(cfg, wd), 2 * nr, L),
             Memory("rowsums", wd.rowsum, nr, L),
             Memory("thresholds", wd.v, max(mm.param_rows, 1), 1),
             Memory("gains", wd.v, max(mm.param_rows, 1), 1),
+            # registers in the RTL, also the input layer's spike history
             Memory("frames", wd.frame, tm, 1),
             Memory("counts", wd.count, mm.max_layers * tm, 1),
             Memory("spikes", tm, max((mm.max_layers - 1) * cg, 1), L),
-            # registers in the RTL (the input layer's spike vector of every step)
-            Memory("input_spikes", wd.spike_vec, tm, 1),
         ]
     return {m.name: m for m in mems}
 
@@ -478,7 +482,6 @@ def activity(cfg, loads: Sequence[LayerLoad], train: bool = True) -> Activity:
         p.cycles += 2 * T
         if l == 0:
             p.read("frames", T, wd.frame)
-            p.write("input_spikes", T, wd.spike_vec)
         if lif:
             p.read("thresholds", T, v)
             if centering:
@@ -502,7 +505,7 @@ def activity(cfg, loads: Sequence[LayerLoad], train: bool = True) -> Activity:
             p.read("membranes", N, v)
             _lif_ops(p, N, cfg, wd)
             p.write("membranes", N, v)
-            p.write("history", N, v + wd.acc)  # surrogate h and the exact sum a
+            p.write("history", N, _history_bits(cfg, wd))  # surrogate h (and the sum a)
             p.write("spikes", N, 1)  # bit t of each lane's spike-history word
         else:
             if f.w_frac > f.v_frac:
@@ -524,7 +527,7 @@ def activity(cfg, loads: Sequence[LayerLoad], train: bool = True) -> Activity:
                 p.read("gains", T, v)
                 p.read("counts", T, wd.count)
             p.read("ds", N, v)
-            p.read("history", N, v + wd.acc)
+            p.read("history", N, _history_bits(cfg, wd))
             p.mult(N, v, v)  # delta = sat(rshr(ds * h, v_frac))
             p.add(N, 2 * v)
             if learn_th:
@@ -578,7 +581,7 @@ def activity(cfg, loads: Sequence[LayerLoad], train: bool = True) -> Activity:
         p.cycles += rows
         R = rows * L
         p.read("weights", R, wd.w)
-        p.read("input_spikes" if l == 0 else "spikes", rows, wd.tm)
+        p.read("frames" if l == 0 else "spikes", rows, wd.tm)
         p.add(R * (T - 1), wd.grad)  # sum_t s[t] da[t]
         if lif and centering:
             p.add(R, wd.step)  # grad - mean

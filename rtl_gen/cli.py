@@ -290,11 +290,11 @@ def synth_cmd(config: str, target: str | None, board: str | None, seed: int,
             click.echo(f"the config's {cfg.hardware.clock_mhz:g} MHz is not met: building the "
                        f"bitstream for {clock} MHz (0.9 x Fmax)")
         try:
-            path = build_bitstream(cfg, board, Path(res.out_dir) / board, clock_mhz=clock)
+            path, mhz = build_bitstream(cfg, board, Path(res.out_dir) / board, clock_mhz=clock)
         except SynthError as err:
             click.echo(f"snngen: {err}", err=True)
             sys.exit(1)
-        click.echo(f"bitstream {path}")
+        click.echo(f"bitstream {path} (core clock {mhz:g} MHz)")
 
 
 @main.command("board")

@@ -231,6 +231,40 @@ def test_bitstream_ulx3s(tmp_path):
     assert f"bitstream {bit}" in r.output
 
 
+@pytest.mark.slow
+def test_bitstream_icebreaker(tmp_path):
+    """``snngen synth up5k --board icebreaker``: the up5k core fits the UP5K, places and
+    routes, and the iCEBreaker's bitstream is built (below 16 MHz, from the board's 12 MHz
+    oscillator)."""
+    out = tmp_path / "s.json"
+    r = CliRunner().invoke(main, ["synth", "up5k", "--board", "icebreaker", "-o",
+                                  str(tmp_path / "build"), "--json", str(out)])
+    assert r.exit_code == 0, r.output
+    d = json.loads(out.read_text())
+    assert d["fits"] and d["placed"] and d["fmax_mhz"] > 5
+    assert 0 < d["logic_cells"] <= 5280 and d["brams"] <= 30 and d["dsps"] <= 8
+    bit = tmp_path / "build" / "icebreaker" / "top.bin"
+    assert bit.exists() and bit.stat().st_size > 100_000
+    assert f"bitstream {bit}" in r.output
+
+
+def test_icebreaker_below_the_pll_runs_from_its_oscillator():
+    """An iCE40 core clock below the PLL's 16 MHz (0.9 x the up5k core's Fmax is 15 MHz) runs
+    from the iCEBreaker's 12 MHz oscillator, without a PLL."""
+    from boards import _platform
+    from boards.top import BoardTop
+    from rtl_gen.config import load_config
+
+    b = BOARDS["icebreaker"]
+    top = BoardTop(load_config("tiny"), b.family, b.status_leds, 115200, 15)
+    plan = _platform(b).build(top, name="top", do_build=False)
+    assert top.pll is None and top.fout == 12
+    assert "SB_PLL40" not in plan.files["top.il"]
+    with pytest.raises(ValueError, match="allowed 16 to 275 MHz"):
+        _platform(b).build(BoardTop(load_config("tiny"), b.family, b.status_leds, 115200, 11),
+                           name="top", do_build=False)
+
+
 @pytest.mark.parametrize("board", sorted(BOARDS))
 def test_board_design_elaborates(board):
     """Each board's top (PLL, UART, LEDs) elaborates for its platform without warnings; the

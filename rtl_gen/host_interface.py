@@ -309,7 +309,8 @@ class HostInterface(wiring.Component):
                     m.next = "REPLY"
 
             with m.State("REPLY"):
-                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(Cat(rlen, Const(0, 24 - len(rlen)), status)),
+                header = Cat(rlen, Const(0, 24 - len(rlen)), status)
+                m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(header),
                              issue.eq(room)]  # to_read = 0 unless a READ without error
                 with m.If(self.o.ready):
                     with m.If(rlen == 0):

@@ -229,15 +229,10 @@ def test_rshr_var_rounds_like_the_golden_shift(shape, s_bits, offset):
     assert seen == want
 
 
-@pytest.mark.parametrize("shape,k", [(signed(8), 3), (signed(8), 1), (signed(8), 0), (6, 2),
-                                     (signed(5), 4), (signed(5), 7), (4, 6)])
-def test_rshr_rounds_like_the_golden_shift_and_drops_the_shifted_bits(shape, k):
-    """The constant ``rshr(x, k)`` equals the golden one for every ``x`` (shifts past the
-    width too), and its adder is no wider than the bits kept plus two."""
-    x = Signal(shape)
-    expr = hw_rshr(x, k)
-    assert len(expr) <= max(len(x) - k, 1) + 2
-    out = Signal.like(expr)
+def _every_value(x, expr, out=None):
+    """``(xs, outputs)``: ``expr`` of the signal ``x`` (into ``out``, default as wide as
+    ``expr``) for every value ``x`` can hold, in amaranth.sim."""
+    out = Signal.like(expr) if out is None else out
     m = Module()
     m.d.comb += out.eq(expr)
     xs = range(lo(len(x)), hi(len(x)) + 1) if x.shape().signed else range(1 << len(x))
@@ -251,6 +246,18 @@ def test_rshr_rounds_like_the_golden_shift_and_drops_the_shifted_bits(shape, k):
     sim = Simulator(m)
     sim.add_testbench(bench)
     sim.run()
+    return xs, seen
+
+
+@pytest.mark.parametrize("shape,k", [(signed(8), 3), (signed(8), 1), (signed(8), 0), (6, 2),
+                                     (signed(5), 4), (signed(5), 7), (4, 6)])
+def test_rshr_rounds_like_the_golden_shift_and_drops_the_shifted_bits(shape, k):
+    """The constant ``rshr(x, k)`` equals the golden one for every ``x`` (shifts past the
+    width too), and its adder is no wider than the bits kept plus two."""
+    x = Signal(shape)
+    expr = hw_rshr(x, k)
+    assert len(expr) <= max(len(x) - k, 1) + 2
+    xs, seen = _every_value(x, expr)
     assert seen == [int(rshr(torch.tensor(xv), k)) for xv in xs]
 
 
@@ -263,18 +270,5 @@ def test_sat_clamps_like_the_golden_sat(shape, bits):
     x = Signal(shape)
     expr = sat(x, bits)
     assert len(expr) <= bits and expr.shape().signed
-    out = Signal(signed(bits))
-    m = Module()
-    m.d.comb += out.eq(expr)
-    xs = range(lo(len(x)), hi(len(x)) + 1) if x.shape().signed else range(1 << len(x))
-    seen = []
-
-    async def bench(ctx):
-        for xv in xs:
-            ctx.set(x, xv)
-            seen.append(ctx.get(out))
-
-    sim = Simulator(m)
-    sim.add_testbench(bench)
-    sim.run()
+    xs, seen = _every_value(x, expr, Signal(signed(bits)))
     assert seen == golden_sat(torch.tensor(list(xs)), bits).tolist()

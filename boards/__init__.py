@@ -82,8 +82,7 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
                 opts = {"nextpnr_opts": " ".join(ECP5_ROUTER)}
             else:  # the synthesis flow's options and preparation (rtl_gen/synth.py)
                 tgt = TARGETS[b.target]
-                opts = {"synth_opts": tgt.synth.split(maxsplit=1)[1],
-                        "script_after_read": tgt.prep}
+                opts = {"synth_opts": tgt.synth_opts, "script_after_read": tgt.prep}
             plan = plat.build(top, name="top", build_dir=str(out), do_build=False, **opts)
             plan.execute_local(str(out))
     except Exception as err:  # the build script's failure, with its log

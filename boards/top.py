@@ -47,27 +47,23 @@ class BoardTop(Elaboratable):
     def elaborate(self, platform):
         want = self.clock_mhz
         fin = platform.default_clk_frequency / 1e6
-        self.fout = fin
         # (the PLL setting first: a clock no PLL makes fails before any module is made)
         if self.family == "ice40" and want < ICE40_PLL_MIN_MHZ and fin <= want:
             self.pll = None  # the oscillator: the platform makes the sync domain
         else:
             self.pll = (ice40_pll if self.family == "ice40" else ecp5_pll)(fin, want)
+        self.fout = self.pll.fout if self.pll else fin
         m = Module()
-        if self.pll is None:
-            pass
-        elif self.family == "ice40":
+        if self.pll is not None:
             m.domains.sync = cd = ClockDomain("sync")  # driven by the PLL
+            platform.add_clock_constraint(cd.clk, self.fout * 1e6)
+        if self.pll is not None and self.family == "ice40":
             pad = platform.request(platform.default_clk, dir="-")
             m.submodules.pll = Ice40Pll(pad, self.pll)
-        else:
-            m.domains.sync = cd = ClockDomain("sync")  # driven by the PLL
+        elif self.pll is not None:
             m.submodules.clk_buf = clk = io.Buffer("i", platform.request(platform.default_clk,
                                                                        dir="-"))
             m.submodules.pll = Ecp5Pll(clk.i, self.pll)
-        if self.pll is not None:
-            self.fout = self.pll.fout
-            platform.add_clock_constraint(cd.clk, self.fout * 1e6)
         # the core as the same Verilog `snngen synth` synthesizes (rtl_gen/synth.py), so the
         # board build's yosys sees what the synthesis figures were measured on (read from
         # Amaranth's RTLIL, yosys keeps a read-during-write emulation the Verilog's memories

@@ -159,6 +159,16 @@ class TrainingEngine(wiring.Component):
             poisoned.append((mem, p, seen, transparent_for))
             return SimpleNamespace(addr=p.addr, en=p.en, data=seen)
 
+        def mems(name, n, **kw):
+            out = [Memory(init=[], attrs=attrs, **kw) for _ in range(n)]
+            for k, mem in enumerate(out):
+                m.submodules[f"{name}{k}"] = mem
+            return out
+
+        def step_bank_row(bank, row):
+            """Statements that move an index ``j`` held as ``(j % L, j // L)`` to ``j + 1``."""
+            return [bank.eq(Mux(bank == L - 1, 0, bank + 1)),
+                    row.eq(Mux(bank == L - 1, row + 1, row))]
 
         # ---- program (rtl_gen/isa.py) -------------------------------------------------
         # The words as written go to a memory, for host reads only. The engine runs on
@@ -198,8 +208,7 @@ class TrainingEngine(wiring.Component):
                                 r.is_out.eq(l == p_K - 1)]
             return r
 
-        m.submodules.progmem = progmem = Memory(shape=32, depth=program_depth(KM), init=[],
-                                                attrs=attrs)
+        (progmem,) = mems("progmem", 1, shape=32, depth=program_depth(KM))
         prog_r, prog_w = rport(progmem), progmem.write_port()
         wd = self.mem_wdata
         lo16, hi16 = wd[0:16], wd[16:32]
@@ -235,12 +244,6 @@ class TrainingEngine(wiring.Component):
         m.d.sync += [self.prog_ok.eq(ok), self.n_classes.eq(n_out_a[p_K - 1])]
 
         # ---- memories ------------------------------------------------------------------
-        def mems(name, n, **kw):
-            out = [Memory(init=[], attrs=attrs, **kw) for _ in range(n)]
-            for k, mem in enumerate(out):
-                m.submodules[f"{name}{k}"] = mem
-            return out
-
         wmem = mems("wmem", L, shape=signed(wb), depth=WR)
         amem = mems("amem", L, shape=signed(ab), depth=CG)
         umem = mems("umem", L, shape=v, depth=NR)
@@ -287,7 +290,7 @@ class TrainingEngine(wiring.Component):
         # cycle): memories banked like the neurons (bank j % L, row (l - 1) * CG + j // L, bit
         # t; the forward engine writes one group of one step a cycle)
         hmems = mems("shist", L, shape=unsigned(TM), depth=max((KM - 1) * CG, 1))
-        hist_r = [rport(x, transparent_for=()) for x in hmems]
+        hist_r = [rport(x) for x in hmems]
         hist_w = [x.write_port(granularity=1) for x in hmems]
         nvec = Signal(SW)  # the spikes of the layer fired last: the next layer's input vector
         # the groups of each layer whose da is nonzero at some step (the update visits only
@@ -295,8 +298,7 @@ class TrainingEngine(wiring.Component):
         # it starts the layer and cleared there (a training run's update starts every layer
         # of the program; an inference sets none), so every run starts with none set
         if not dense:
-            m.submodules.touched = tmem = Memory(shape=CG, depth=max(KM, 2), init=[],
-                                                 attrs=attrs)
+            (tmem,) = mems("touched", 1, shape=CG, depth=max(KM, 2))
             touched_r, touched_w = rport(tmem), tmem.write_port(granularity=1)
 
         # ---- run state and scheduler -------------------------------------------------------
@@ -660,10 +662,7 @@ class TrainingEngine(wiring.Component):
                 m.d.sync += [p_issue.eq(1), p_last.eq(last_idx)]
                 with m.If(last_idx):
                     m.d.sync += [pidx.eq(0), pj.eq(pj + 1), p_base.eq(p_base + b_G)]
-                    with m.If(pj_bank == L - 1):
-                        m.d.sync += [pj_bank.eq(0), pj_row.eq(pj_row + 1)]
-                    with m.Else():
-                        m.d.sync += pj_bank.eq(pj_bank + 1)
+                    m.d.sync += step_bank_row(pj_bank, pj_row)
                     with m.If(pj == b_n_in - 1):
                         m.next = "PDRAIN"
                 with m.Else():
@@ -787,10 +786,7 @@ class TrainingEngine(wiring.Component):
         # input j's bank and row in the last stage, counted like the DELTA's groups: the
         # inputs finish in order, from 0 after BSTART
         with m.If(p_iss[4] & p_wr_last):
-            with m.If(p_wr_bank == L - 1):
-                m.d.sync += [p_wr_bank.eq(0), p_wr_row.eq(p_wr_row + 1)]
-            with m.Else():
-                m.d.sync += p_wr_bank.eq(p_wr_bank + 1)
+            m.d.sync += step_bank_row(p_wr_bank, p_wr_row)
         for k in range(L):
             p_w1 = Signal(signed(wb), name=f"p_w1_{k}")
             p_d1 = Signal(v, name=f"p_d1_{k}")
@@ -893,10 +889,7 @@ class TrainingEngine(wiring.Component):
                     m.next = "UNEXT"
                 with m.Else():
                     m.d.sync += [uj.eq(uj + 1), u_w_addr.eq(u_w_addr + u_G)]
-                    with m.If(uj_bank == L - 1):
-                        m.d.sync += [uj_bank.eq(0), uj_row.eq(uj_row + 1)]
-                    with m.Else():
-                        m.d.sync += uj_bank.eq(uj_bank + 1)
+                    m.d.sync += step_bank_row(uj_bank, uj_row)
         # the row's spikes at every step, in its data cycle
         sbits = Signal(TM)
         m.d.comb += sbits.eq(Mux(u_l0, u_sbits,
@@ -958,7 +951,7 @@ class TrainingEngine(wiring.Component):
                 with m.Case(Mem.FRAMES):
                     for t, x in enumerate(frames):
                         for w in range(FW):
-                            with m.If(addr == t * FW + w):
+                            with m.If((host_f_addr == t) & (fword == w)):
                                 m.d.sync += x[32 * w:32 * (w + 1)].eq(wdata)
                 with m.Case(Mem.PROGRAM):
                     m.d.comb += p_we.eq(1)

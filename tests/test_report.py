@@ -349,7 +349,7 @@ def test_area_per_block_tiny_core(tiny, tmp_path):
     assert res.total == res.design_total
     names = {b.name for b in res.blocks}
     assert {"core.engine", "core.engine (memories)", "core.engine.lif0-3", "core.host",
-            "core.engine.f_queue", "core.engine.u_queue", "uart_rx", "uart_tx",
+            "core.engine.queue", "uart_rx", "uart_tx",
             "rx_fifo"} <= names
     lif = next(b for b in res.blocks if b.name == "core.engine.lif0-3")
     assert lif.instances == tiny.hardware.lanes

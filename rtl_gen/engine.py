@@ -838,8 +838,15 @@ class TrainingEngine(wiring.Component):
             m.d.comb += [u_m[k].eq(rshr(p_dgs[k], f.recip_bits)) for k in range(L)]
         u_hist_row = Signal(range(KM * CG + 1))  # (ul - 1) * CG: the layer's spike history
 
-        def set_ul(val):
+        u_load = Signal()  # in USTART, from a register: the queue's search input is steered
+        m.d.sync += u_load.eq(0)  # by it (the touched row or the pending groups)
+        m.d.comb += u_queue.load.eq(u_load)
+        with m.If(u_load):
+            m.d.comb += u_queue.vector.eq(g_mask if dense else touched_r.data)
+
+        def set_ul(val):  # (the next cycle is USTART)
             m.d.sync += u_lay.load(val)
+            m.d.sync += u_load.eq(1)
             m.d.sync += [ul.eq(val), u_hist_row.eq((val - 1) * CG)]
             if dense:
                 m.d.sync += g_mask.eq(thermometer(groups_a[val], CG))
@@ -853,8 +860,7 @@ class TrainingEngine(wiring.Component):
                     set_ul(0)
                     m.next = "USTART"
             with m.State("USTART"):
-                m.d.comb += [u_busy.eq(1), u_queue.load.eq(1),
-                             u_queue.vector.eq(g_mask if dense else touched_r.data)]
+                m.d.comb += u_busy.eq(1)
                 if not dense:
                     m.d.comb += [touched_w.addr.eq(ul), touched_w.data.eq(0),
                                  touched_w.en.eq(-1)]

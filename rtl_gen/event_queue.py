@@ -40,15 +40,16 @@ def lowest_set(x, width: int):
                               else Cat(any_of(*p) for p in parts(lo, size)).any())
         return anys[lo, size]
 
-    def index_of(lo, size):  # the lowest set bit's offset in the block (if any is set)
+    def index_of(lo, size):  # the bits of the lowest set bit's offset in the block
         if size == 1:
-            return Const(0, 0)
+            return []
         ps = parts(lo, size)
-        hi, low = Const(len(ps) - 1, (len(ps) - 1).bit_length()), index_of(*ps[-1])
+        subs = [index_of(*p) for p in ps]
+        hi, low = Const(len(ps) - 1, (len(ps) - 1).bit_length()), subs[-1]
         for j in reversed(range(len(ps) - 1)):
             hi = Mux(any_of(*ps[j]), j, hi)
-            low = Mux(any_of(*ps[j]), index_of(*ps[j]), low)
-        return Cat(low, hi)
+            low = [Mux(any_of(*ps[j]), a, b) for a, b in zip(subs[j], low)]
+        return low + list(hi)
 
     below = [None] * n
 
@@ -61,7 +62,7 @@ def lowest_set(x, width: int):
             fill_below(*p, Cat(b, *(any_of(*q) for q in ps[:j])).any() if j else b)
 
     fill_below(0, n, Const(0))
-    return any_of(0, n), index_of(0, n), below[:width]
+    return any_of(0, n), Cat(index_of(0, n) or [Const(0)]), below[:width]
 
 
 class EventQueue(wiring.Component):

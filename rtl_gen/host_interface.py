@@ -295,13 +295,18 @@ class HostInterface(wiring.Component):
                     m.d.comb += st.eq(Err.BAD_VALUE)
                 m.d.sync += status.eq(st)
                 m.next = "REPLY"
+                # a READ's status is err: its reads are steered by err alone, not by the
+                # other ops' checks (rlen = n, to_read = n - 1 since its 2nd payload word)
+                with m.If(err != 0):
+                    m.d.comb += drop.eq(1)
+                with m.Elif(op == Op.READ):
+                    m.d.comb += issue.eq(room)
                 with m.If(st != 0):
                     m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0)]
-                    m.d.comb += drop.eq(1)
                 with m.Else():
                     with m.Switch(op):
-                        with m.Case(Op.READ):  # rlen = n, to_read = n - 1 since the 2nd
-                            m.d.comb += issue.eq(room)  # payload word; status is err
+                        with m.Case(Op.READ):
+                            pass
                         with m.Case(Op.SET_LR):
                             m.d.sync += [r.eq(v) for r, v in zip(lr, lr_new)]
                             m.d.sync += rlen.eq(0)

@@ -110,8 +110,10 @@ class LIFUnit(wiring.Component):
         one = 1 << vf
         k = int(math.log2(net.surrogate_width))
         if net.surrogate == "triangle":
-            dist = rshr(ax, k) if k >= 0 else ax << -k
-            tri = one - dist
+            if k <= 0:  # |x| << -k is exact: one -/+ (x << -k) by x's sign, no negation first
+                tri = Mux(x < 0, one + (x << -k), one - (x << -k))
+            else:
+                tri = one - rshr(ax, k)
             m.d.comb += self.surrogate.eq(Mux(tri < 0, 0, tri))
         else:
             m.d.comb += self.surrogate.eq(Mux(ax < (1 << (vf + k - 1)), one, 0))

@@ -408,11 +408,14 @@ class TrainingEngine(wiring.Component):
         f_drain = Signal(range(FIRE_STAGES))
         m.d.sync += [acc_issue.eq(0), fire_issue.eq(0)]
         in_mask = Signal(SW)  # the layer's inputs (LOAD): frame or spike bits past n_in are 0
+        f_put = Signal()  # in LOAD, from a register (it steers the queue's search input)
+        m.d.sync += f_put.eq(0)
+        m.d.comb += f_queue.put.eq(f_put)
         host_f_addr = Signal(range(TM))
         with m.FSM(name="fwd"):
             with m.State("IDLE"):
                 with m.If(f_start):
-                    m.d.sync += [fl.eq(0), ft.eq(f_t)]
+                    m.d.sync += [fl.eq(0), ft.eq(f_t), f_put.eq(1)]
                     m.next = "LOAD"
             with m.State("LOAD"):
                 m.d.comb += [f_busy.eq(1), th_ra.addr.eq(fl * TM + ft),
@@ -423,8 +426,7 @@ class TrainingEngine(wiring.Component):
                 vec = Signal(SW)
                 m.d.comb += in_mask.eq(thermometer(n_in_a[fl], SW))
                 m.d.comb += vec.eq(Mux(fl == 0, frames_a[ft][:min(SW, 32 * FW)], nvec) & in_mask)
-                m.d.comb += [f_queue.put.eq(1),
-                             f_queue.vector.eq(in_mask if dense else vec)]
+                m.d.comb += f_queue.put_vector.eq(in_mask if dense else vec)
                 if dense:
                     m.d.sync += f_vec.eq(vec)
                 m.next = "START"
@@ -474,7 +476,7 @@ class TrainingEngine(wiring.Component):
                         m.d.comb += f_done.eq(1)
                         m.next = "IDLE"
                     with m.Else():
-                        m.d.sync += fl.eq(fl + 1)
+                        m.d.sync += [fl.eq(fl + 1), f_put.eq(1)]
                         m.next = "LOAD"
 
         # FIRE data stages (FIRE_STAGES >= 2), group fire_q in stage 1: the sums and
@@ -841,8 +843,7 @@ class TrainingEngine(wiring.Component):
         u_load = Signal()  # in USTART, from a register: the queue's search input is steered
         m.d.sync += u_load.eq(0)  # by it (the touched row or the pending groups)
         m.d.comb += u_queue.load.eq(u_load)
-        with m.If(u_load):
-            m.d.comb += u_queue.vector.eq(g_mask if dense else touched_r.data)
+        m.d.comb += u_queue.vector.eq(g_mask if dense else touched_r.data)
 
         def set_ul(val):  # (the next cycle is USTART)
             m.d.sync += u_lay.load(val)

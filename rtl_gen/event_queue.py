@@ -53,15 +53,18 @@ def lowest_set(x, width: int):
 
     below = [None] * n
 
-    def fill_below(lo, size, b):
+    def fill_below(lo, size, b):  # b: whether a bit below the block is set (None: none is)
         if size == 1:
-            below[lo] = b
+            below[lo] = Const(0) if b is None else b
             return
         ps = parts(lo, size)
         for j, p in enumerate(ps):
-            fill_below(*p, Cat(b, *(any_of(*q) for q in ps[:j])).any() if j else b)
+            # the sub-blocks before this one, OR'ed apart from b (which comes later: the
+            # mapper keeps b for the last LUT)
+            early = Cat(any_of(*q) for q in ps[:j]).any() if j else None
+            fill_below(*p, early if b is None else b if early is None else b | early)
 
-    fill_below(0, n, Const(0))
+    fill_below(0, n, None)
     return any_of(0, n), Cat(index_of(0, n) or [Const(0)]), below[:width]
 
 
@@ -78,12 +81,14 @@ class EventQueue(wiring.Component):
     load : In(1)
         Take ``vector`` (replacing anything pending or offered); its first index is offered
         in the next cycle.
-    put : In(1)
-        Store ``vector`` (replacing anything pending or offered); its first index is offered
-        in the second cycle after. ``vector`` then feeds only a register: for a vector ready
-        a cycle before its indices are wanted. (Not together with ``load``.)
     vector : In(width)
-        The spike vector; read in the cycle ``load`` or ``put`` is high.
+        The spike vector taken by ``load``.
+    put : In(1)
+        Store ``put_vector`` (replacing anything pending or offered); its first index is
+        offered in the second cycle after. ``put_vector`` feeds only a register: for a vector
+        ready a cycle before its indices are wanted. (Not together with ``load``.)
+    put_vector : In(width)
+        The spike vector stored by ``put``.
     o : Out(stream.Signature(event_layout(width)))
         Active indices in increasing order; ``last`` marks the final one. ``valid`` is high
         exactly while bits remain (after ``put``: from the second cycle on).
@@ -94,8 +99,8 @@ class EventQueue(wiring.Component):
     (``pend``); whenever nothing is offered or the offer is taken, it searches the bits
     that will be pending (:func:`lowest_set`: a loaded vector, or ``pend``) for the next
     offer and the bits after it. ``index`` and ``valid`` come from registers, ``last`` from
-    a reduction of ``pend``. ``load`` and ``o.ready`` steer the search's input, so they
-    should come from registers (the engine's do).
+    a reduction of ``pend``. ``load``, ``put`` and ``o.ready`` steer the search's input, so
+    they should come from registers (the engine's do).
     """
 
     def __init__(self, width: int):
@@ -105,8 +110,9 @@ class EventQueue(wiring.Component):
         self.width = width
         super().__init__({
             "load": In(1),
-            "put": In(1),
             "vector": In(width),
+            "put": In(1),
+            "put_vector": In(width),
             "o": Out(stream.Signature(event_layout(width))),
         })
 
@@ -119,10 +125,13 @@ class EventQueue(wiring.Component):
         nxt = Signal(w)  # the bits searched for the next offer
         m.d.comb += nxt.eq(Mux(self.load, self.vector, pend))
         found, first, below = lowest_set(nxt, w)
-        with m.If(self.put):
-            m.d.sync += [pend.eq(self.vector), valid.eq(0)]
-        with m.Elif(self.load | ~valid | self.o.ready):
-            m.d.sync += [pend.eq(nxt & Cat(below)), valid.eq(found), index.eq(first)]
+        keep = Mux(self.put, self.put_vector, nxt)  # (put rides on the search's last LUT)
+        with m.If(self.put | self.load | ~valid | self.o.ready):
+            m.d.sync += pend.eq(keep & (Cat(below) | self.put.replicate(w)))
+            with m.If(self.put):
+                m.d.sync += valid.eq(0)
+            with m.Else():
+                m.d.sync += [valid.eq(found), index.eq(first)]
         m.d.comb += [self.o.valid.eq(valid), self.o.payload.index.eq(index),
                      self.o.payload.last.eq(~pend.any())]
         return m

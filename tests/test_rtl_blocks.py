@@ -100,7 +100,7 @@ def test_lif_unit_equals_golden(network, stages):
 async def _load(ctx, dut, vec, port):
     """Take ``vec`` into the queue by ``port`` (``load`` or ``put``); return in the first
     cycle its indices may be offered."""
-    ctx.set(dut.vector, vec)
+    ctx.set(dut.vector if port == "load" else dut.put_vector, vec)
     ctx.set(getattr(dut, port), 1)
     await ctx.tick()
     ctx.set(getattr(dut, port), 0)

@@ -72,10 +72,11 @@ class HostInterface(wiring.Component):
     execute (register updates, the engine checks; ``run`` follows in the next cycle). The
     reply header is offered in the next cycle (for INFER and TRAIN: in the cycle after
     ``done``). READ data follows at one word per cycle while ``o.ready`` is high: reads are
-    issued from READ's last payload word on (``mem_rdata`` is expected in the cycle after
-    ``mem_re``, as a block RAM gives it, and is written into a 3-word buffer then), as long
-    as the buffer has room for it and the read in flight (so back-pressure only pauses the
-    stream and the memories' read addresses never wait on ``o.ready``). ``i.ready`` is low
+    issued from the execution cycle on, the range being checked by then (``mem_rdata`` is
+    expected in the cycle after ``mem_re``, as a block RAM gives it, and is written into a
+    3-word buffer then), as long as the buffer has room for it and the read in flight (so
+    back-pressure only pauses the stream and the memories' read addresses never wait on
+    ``o.ready``). ``i.ready`` is low
     from execution until the reply's last word is accepted.
     Every check of a command is decided before it changes any state: an error changes only
     ``error``.
@@ -157,6 +158,7 @@ class HostInterface(wiring.Component):
         lr_new = [Signal(LR_BITS, name=f"lr_new_{k}") for k in ("w", "th", "g")]
         label = Signal(16)
         bad_label = Signal()  # the label word is not a class of the program (>= n_classes)
+        is_read = Signal()  # op == READ (registered with it)
         result = Signal(32)  # the run's cycle count
         samples = Signal(32)
         error = Signal(8)
@@ -198,10 +200,9 @@ class HostInterface(wiring.Component):
         # flowing while o.ready is high)
         m.submodules.rbuf = rbuf = SyncFIFO(width=32, depth=3)
         in_flight = Signal()
-        issue = Signal()  # read the word at addr (set from READ's last payload word on)
-        drop = Signal()  # a READ with a bad range: the word read at its last payload word
+        issue = Signal()  # read the word at addr (READ, from EXEC on)
         m.d.sync += in_flight.eq(issue)
-        m.d.comb += [rbuf.w_data.eq(self.mem_rdata), rbuf.w_en.eq(in_flight & ~drop),
+        m.d.comb += [rbuf.w_data.eq(self.mem_rdata), rbuf.w_en.eq(in_flight),
                      self.mem_re.eq(issue)]
         with m.If(issue):
             m.d.sync += [addr.eq(addr + 1), to_read.eq(to_read - 1)]
@@ -227,6 +228,7 @@ class HostInterface(wiring.Component):
                 with m.If(self.i.valid):
                     m.d.sync += [
                         op.eq(h_op), count.eq(h_count), first.eq(1),
+                        is_read.eq(h_op == Op.READ),
                         err.eq(Mux(~known, Err.UNKNOWN_OP, Mux(len_ok, 0, Err.BAD_LENGTH))),
                     ]
                     m.next = "PAYLOAD"
@@ -260,11 +262,8 @@ class HostInterface(wiring.Component):
                                     with m.Elif(p_past):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
                                 with m.Else():
-                                    # the first word is read now (reads change nothing);
-                                    # if the range is bad, EXEC drops it in flight
                                     n = word[0:24]
-                                    m.d.comb += issue.eq(n != 0)
-                                    m.d.sync += [rlen.eq(n), to_read.eq(n - (n != 0))]
+                                    m.d.sync += [rlen.eq(n), to_read.eq(n)]
                                     with m.If(n[nb:].any() | (n[:nb] > span)):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
                             with m.Case(Op.SET_LR):
@@ -296,10 +295,8 @@ class HostInterface(wiring.Component):
                 m.d.sync += status.eq(st)
                 m.next = "REPLY"
                 # a READ's status is err: its reads are steered by err alone, not by the
-                # other ops' checks (rlen = n, to_read = n - 1 since its 2nd payload word)
-                with m.If(err != 0):
-                    m.d.comb += drop.eq(1)
-                with m.Elif(op == Op.READ):
+                # other ops' checks (rlen = to_read = n since its 2nd payload word)
+                with m.If(is_read & (err == 0)):
                     m.d.comb += issue.eq(room)
                 with m.If(st != 0):
                     m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0)]

@@ -76,8 +76,7 @@ class HostInterface(wiring.Component):
     expected in the cycle after ``mem_re``, as a block RAM gives it, and is written into a
     3-word buffer then), as long as the buffer has room for it and the read in flight (so
     back-pressure only pauses the stream and the memories' read addresses never wait on
-    ``o.ready``). ``i.ready`` is low
-    from execution until the reply's last word is accepted.
+    ``o.ready``). ``i.ready`` is low from execution until the reply's last word is accepted.
     Every check of a command is decided before it changes any state: an error changes only
     ``error``.
     """
@@ -243,29 +242,21 @@ class HostInterface(wiring.Component):
                         m.next = "EXEC"
                     with m.If(err == 0):
                         with m.Switch(op):
-                            with m.Case(Op.WRITE):
+                            with m.Case(Op.WRITE, Op.READ):
                                 with m.If(first):
                                     m.d.sync += [mem.eq(p_mem), addr.eq(p_addr),
-                                                 span.eq(p_span), w_chk.eq(1)]
-                                    with m.If(~w_mem_ok):
+                                                 span.eq(p_span), w_chk.eq(~is_read)]
+                                    with m.If(~Mux(is_read, r_mem_ok, w_mem_ok)):
                                         m.d.sync += err.eq(Err.BAD_MEM)
                                     with m.Elif(p_past):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
-                                with m.Else():
-                                    m.d.sync += [we.eq(~w_long), wdata.eq(word)]
-                            with m.Case(Op.READ):
-                                with m.If(first):
-                                    m.d.sync += [mem.eq(p_mem), addr.eq(p_addr),
-                                                 span.eq(p_span)]
-                                    with m.If(~r_mem_ok):
-                                        m.d.sync += err.eq(Err.BAD_MEM)
-                                    with m.Elif(p_past):
-                                        m.d.sync += err.eq(Err.BAD_ADDRESS)
-                                with m.Else():
+                                with m.Elif(is_read):  # the length (read from EXEC on)
                                     n = word[0:24]
                                     m.d.sync += [rlen.eq(n), to_read.eq(n)]
                                     with m.If(n[nb:].any() | (n[:nb] > span)):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
+                                with m.Else():  # a WRITE data word
+                                    m.d.sync += [we.eq(~w_long), wdata.eq(word)]
                             with m.Case(Op.SET_LR):
                                 with m.Switch(count):  # 3, 2, 1: w, th, g
                                     for k, (lo, hi) in enumerate(self.lr_ranges):
@@ -302,7 +293,7 @@ class HostInterface(wiring.Component):
                     m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0)]
                 with m.Else():
                     with m.Switch(op):
-                        with m.Case(Op.READ):
+                        with m.Case(Op.READ):  # (its reads: above)
                             pass
                         with m.Case(Op.SET_LR):
                             m.d.sync += [r.eq(v) for r, v in zip(lr, lr_new)]

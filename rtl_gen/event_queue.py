@@ -17,7 +17,8 @@ def event_layout(width: int) -> data.StructLayout:
 
 def lowest_set(x, width: int):
     """``(any, index, below)`` of the ``width`` bits of ``x``: whether any bit is set, the
-    index of the lowest set bit (0 when none is), and for each bit whether a lower bit is set.
+    index of the lowest set bit (meaningless when none is), and for each bit whether a lower
+    bit is set.
 
     A radix-4 tree, so every output is a logarithmic number of LUTs deep: each block of
     bits has an "any" (an OR of its four sub-blocks'); a block's index is its first

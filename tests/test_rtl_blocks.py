@@ -4,14 +4,14 @@ import random
 
 import pytest
 import torch
-from amaranth.hdl import Module, Signal, signed
+from amaranth.hdl import Cat, Module, Signal, signed
 from amaranth.sim import Simulator
 
 from golden.fixed_model import FixedArith
 from golden.fixed_point import hi, lo, rshr
 from golden.fixed_point import sat as golden_sat
 from rtl_gen.config import load_config
-from rtl_gen.event_queue import EventQueue
+from rtl_gen.event_queue import EventQueue, lowest_set
 from rtl_gen.engine import acc_bits
 from rtl_gen.fixed_hw import rshr as hw_rshr
 from rtl_gen.fixed_hw import rshr_var, sat, thermometer
@@ -177,6 +177,22 @@ def test_event_queue_load_replaces_what_is_pending(width, seed, port):
         assert [i for i, _ in got] == want[:len(got)]
         assert [last for _, last in got] == [int(k == len(want) - 1) for k in range(len(got))]
         assert still == (len(got) < len(want))
+
+
+@pytest.mark.parametrize("width", [1, 2, 5, 8, 11])
+def test_lowest_set_every_vector(width):
+    """The queue's search over every vector of a few widths (powers of two and not): any bit
+    set, the lowest set bit's index, and per bit whether a lower one is set."""
+    x = Signal(width)
+    found, first, below = lowest_set(x, width)
+    xs, seen = _every_value(x, Cat(found, first, *below))
+    nb = len(first)
+    for xv, got in zip(xs, seen):
+        want_below = [int(xv & ((1 << i) - 1) != 0) for i in range(width)]
+        assert got & 1 == int(xv != 0), xv
+        if xv:
+            assert got >> 1 & ((1 << nb) - 1) == (xv & -xv).bit_length() - 1, xv
+        assert [got >> (1 + nb + i) & 1 for i in range(width)] == want_below, xv
 
 
 def test_event_queue_rejects_zero_width():

@@ -235,8 +235,9 @@ def test_bitstream(tmp_path, config, board, name):
 
 
 def test_icebreaker_below_the_pll_runs_from_its_oscillator():
-    """An iCE40 core clock below the PLL's 16 MHz (0.9 x the up5k core's Fmax is 15 MHz) runs
-    from the iCEBreaker's 12 MHz oscillator, without a PLL."""
+    """An iCE40 core clock below the PLL's 16 MHz (0.9 x Fmax of a core slower than 17.8 MHz,
+    as the up5k core was before its Fmax round) runs from the iCEBreaker's 12 MHz oscillator,
+    without a PLL."""
     from boards import _platform
     from boards.top import BoardTop
     from rtl_gen.config import load_config

@@ -13,7 +13,7 @@ from amaranth.lib.wiring import In, Out
 from golden.timing import DELTA_STAGES, FIRE_STAGES, PASS_STAGES, run_cycle_bound
 
 from .event_queue import EventQueue
-from .fixed_hw import round_half, rshr, rshr_var, sat, shift_for_round, thermometer
+from .fixed_hw import round_half, rshr, rshr_var, sat, sat_sub, shift_for_round, thermometer
 from .isa import WORDS_PER_LAYER, program_depth
 from .lif_unit import LIFUnit
 from .memory_map import CYCLE_COUNTERS, MemoryMap
@@ -815,6 +815,7 @@ class TrainingEngine(wiring.Component):
         ul = Signal(range(KM))
         uq = Signal(range(max(CG, 2)))
         uj = Signal(range(max(mm.max_width, 2)))
+        uj_last = Signal()  # uj == n_in - 1, registered: the row loop's exit needs no compare
         u_queue = f_queue  # (the forward engine is idle during the update)
         u_issue = Signal()
         u_da = [[Signal(v, name=f"uda{k}_{t}") for t in range(TM)] for k in range(L)]
@@ -873,7 +874,8 @@ class TrainingEngine(wiring.Component):
                     m.d.comb += u_queue.o.ready.eq(1)
                     m.d.comb += u_d_addr.eq(u_hbase + q_new)
                     m.d.sync += [uq.eq(q_new), uj.eq(0), uj_bank.eq(0), uj_row.eq(0),
-                                 u_first.eq(1), u_w_addr.eq(u_wbase + q_new)]
+                                 uj_last.eq(u_n_in == 1), u_first.eq(1),
+                                 u_w_addr.eq(u_wbase + q_new)]
                     m.next = "UROW"
                 with m.Elif(u_is_out):
                     m.d.comb += u_done.eq(1)
@@ -895,10 +897,11 @@ class TrainingEngine(wiring.Component):
                         m.d.comb += [r_w[k].addr.eq(u_hbase + uq), r_w[k].data.eq(0),
                                      r_w[k].en.eq(1)]
                 m.d.comb += u_d_addr.eq(u_hbase + uq)
-                with m.If(uj == u_n_in - 1):
+                with m.If(uj_last):
                     m.next = "UNEXT"
                 with m.Else():
-                    m.d.sync += [uj.eq(uj + 1), u_w_addr.eq(u_w_addr + u_G)]
+                    m.d.sync += [uj.eq(uj + 1), u_w_addr.eq(u_w_addr + u_G),
+                                 uj_last.eq(uj + 2 == u_n_in)]
                     m.d.sync += step_bank_row(uj_bank, uj_row)
         # the row's spikes at every step, in its data cycle
         sbits = Signal(TM)
@@ -939,7 +942,7 @@ class TrainingEngine(wiring.Component):
                 m.d.comb += w_rb[k].addr.eq(u_w_addr)
             with m.If(u_iss[3]):
                 m.d.comb += [w_w[k].addr.eq(u_wa[3]), w_w[k].en.eq(1),
-                             w_w[k].data.eq(sat(w_old2 - step, wb))]
+                             w_w[k].data.eq(sat_sub(w_old2, step, wb))]
 
         # ---- host access (only while idle) --------------------------------------------------
         sel, addr, wdata = self.mem_sel, self.mem_addr, self.mem_wdata

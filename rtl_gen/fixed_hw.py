@@ -40,6 +40,16 @@ def sat(x, bits: int):
                Mux(x[-1], Const(lo, signed(bits)), Const(hi, signed(bits))))
 
 
+def sat_sub(a, b, bits: int):
+    """``sat(a - b, bits)`` for ``a`` of at most ``bits`` signed bits and a wider ``b``.
+
+    ``b`` is saturated to ``bits + 1`` bits first, which changes nothing (when ``b`` is
+    beyond that range, ``a - b`` is beyond ``bits`` bits either way, on the same side): the
+    subtraction is ``bits + 2`` wide, not as wide as ``b``, and the check of ``b``'s high
+    bits runs beside its carry chain rather than after it."""
+    return sat(a - sat(b, bits + 1), bits)
+
+
 def rshr_var(x, s, offset: int = 0):
     """Round-half-up arithmetic right shift by ``s + offset``: a run-time amount ``s`` (an
     unsigned signal) plus a constant ``offset >= 0``.

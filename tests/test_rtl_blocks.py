@@ -14,7 +14,7 @@ from rtl_gen.config import load_config
 from rtl_gen.event_queue import EventQueue, lowest_set
 from rtl_gen.engine import acc_bits
 from rtl_gen.fixed_hw import rshr as hw_rshr
-from rtl_gen.fixed_hw import rshr_var, sat, thermometer
+from rtl_gen.fixed_hw import rshr_var, sat, sat_sub, thermometer
 from rtl_gen.lif_unit import LIFUnit
 
 
@@ -299,3 +299,15 @@ def test_sat_clamps_like_the_golden_sat(shape, bits):
     assert len(expr) <= bits and expr.shape().signed
     xs, seen = _every_value(x, expr, Signal(signed(bits)))
     assert seen == golden_sat(torch.tensor(list(xs)), bits).tolist()
+
+
+@pytest.mark.parametrize("bits,b_bits", [(4, 9), (3, 5), (4, 4)])
+def test_sat_sub_equals_the_saturated_difference(bits, b_bits):
+    """``sat_sub(a, b, bits)`` (``b`` saturated to ``bits + 1`` bits first) equals the golden
+    ``sat(a - b, bits)`` for every ``a`` of ``bits`` signed bits and every ``b``."""
+    x = Signal(bits + b_bits)  # a in the low bits, b above
+    a, b = x[:bits].as_signed(), x[bits:].as_signed()
+    xs, seen = _every_value(x, sat_sub(a, b, bits), Signal(signed(bits)))
+    sv = lambda v, n: v - (1 << n) if v >> (n - 1) & 1 else v  # noqa: E731
+    diffs = [sv(v & ((1 << bits) - 1), bits) - sv(v >> bits, b_bits) for v in xs]
+    assert seen == golden_sat(torch.tensor(diffs), bits).tolist()

@@ -399,7 +399,7 @@ class TrainingEngine(wiring.Component):
         f_at_last = Signal()  # fq == G - 1, registered: the queue's accept needs no compare
         # one event queue: the forward's inputs, then (in a stage of its own) the update's
         # touched groups
-        m.submodules.queue = f_queue = EventQueue(max(SW, CG))
+        m.submodules.queue = queue = EventQueue(max(SW, CG))
         # dense: the queue offers every input, and an input's spike bit says whether its
         # weights are added; otherwise it offers only the inputs that spiked
         f_vec = Signal(SW) if dense else None  # the layer's input spike vector this step
@@ -410,7 +410,7 @@ class TrainingEngine(wiring.Component):
         in_mask = Signal(SW)  # the layer's inputs (LOAD): frame or spike bits past n_in are 0
         f_put = Signal()  # in LOAD, from a register (it steers the queue's search input)
         m.d.sync += f_put.eq(0)
-        m.d.comb += f_queue.put.eq(f_put)
+        m.d.comb += queue.put.eq(f_put)
         host_f_addr = Signal(range(TM))
         with m.FSM(name="fwd"):
             with m.State("IDLE"):
@@ -426,7 +426,7 @@ class TrainingEngine(wiring.Component):
                 vec = Signal(SW)
                 m.d.comb += in_mask.eq(thermometer(n_in_a[fl], SW))
                 m.d.comb += vec.eq(Mux(fl == 0, frames_a[ft][:min(SW, 32 * FW)], nvec) & in_mask)
-                m.d.comb += f_queue.put_vector.eq(in_mask if dense else vec)
+                m.d.comb += queue.put_vector.eq(in_mask if dense else vec)
                 if dense:
                     m.d.sync += f_vec.eq(vec)
                 m.next = "START"
@@ -438,18 +438,18 @@ class TrainingEngine(wiring.Component):
                 m.next = "ACC"
             with m.State("ACC"):
                 m.d.comb += f_busy.eq(1)
-                idx = f_queue.o.payload.index
+                idx = queue.o.payload.index
                 spike = f_vec.bit_select(idx, 1) if dense else Const(1)
-                with m.If(f_queue.o.valid):
+                with m.If(queue.o.valid):
                     addr = f_wq + idx * f_G
                     for k in range(L):
                         m.d.comb += [w_ra[k].addr.eq(addr), a_r[k].addr.eq(fq)]
                     m.d.sync += [acc_issue.eq(1), acc_q.eq(fq), acc_add.eq(spike)]
                     with m.If(f_at_last):
-                        m.d.comb += f_queue.o.ready.eq(1)
+                        m.d.comb += queue.o.ready.eq(1)
                         m.d.sync += [fq.eq(0), f_wq.eq(f_wbase), f_at_last.eq(f_G == 1),
                                      f_events.eq(f_events + spike)]
-                        with m.If(f_queue.o.payload.last):
+                        with m.If(queue.o.payload.last):
                             m.next = "FIRE"
                     with m.Else():
                         m.d.sync += [fq.eq(fq + 1), f_wq.eq(f_wq + 1),
@@ -816,7 +816,6 @@ class TrainingEngine(wiring.Component):
         uq = Signal(range(max(CG, 2)))
         uj = Signal(range(max(mm.max_width, 2)))
         uj_last = Signal()  # uj == n_in - 1, registered: the row loop's exit needs no compare
-        u_queue = f_queue  # (the forward engine is idle during the update)
         u_issue = Signal()
         u_da = [[Signal(v, name=f"uda{k}_{t}") for t in range(TM)] for k in range(L)]
         # |mean| = |rshr(rs * recip, recip_bits)| <= |rs| + 1 as recip <= 2**recip_bits
@@ -843,8 +842,8 @@ class TrainingEngine(wiring.Component):
 
         u_load = Signal()  # in USTART, from a register: the queue's search input is steered
         m.d.sync += u_load.eq(0)  # by it (the touched row or the pending groups)
-        m.d.comb += u_queue.load.eq(u_load)
-        m.d.comb += u_queue.vector.eq(g_mask if dense else touched_r.data)
+        m.d.comb += queue.load.eq(u_load)
+        m.d.comb += queue.vector.eq(g_mask if dense else touched_r.data)
 
         def set_ul(val):  # (the next cycle is USTART)
             m.d.sync += u_lay.load(val)
@@ -869,9 +868,9 @@ class TrainingEngine(wiring.Component):
                 m.next = "UNEXT"
             with m.State("UNEXT"):
                 m.d.comb += u_busy.eq(1)
-                with m.If(u_queue.o.valid):
-                    q_new = u_queue.o.payload.index
-                    m.d.comb += u_queue.o.ready.eq(1)
+                with m.If(queue.o.valid):
+                    q_new = queue.o.payload.index
+                    m.d.comb += queue.o.ready.eq(1)
                     m.d.comb += u_d_addr.eq(u_hbase + q_new)
                     m.d.sync += [uq.eq(q_new), uj.eq(0), uj_bank.eq(0), uj_row.eq(0),
                                  uj_last.eq(u_n_in == 1), u_first.eq(1),

@@ -64,8 +64,8 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
     """Build ``cfg``'s core for ``board`` (PLL at ``clock_mhz``, default the config's clock;
     UART at ``baud``) into ``out_dir``; returns the bitstream's path and the core's clock in
     MHz (:class:`boards.top.BoardTop`: the PLL's output, or an iCE40 board's oscillator below
-    its PLL's range). nextpnr fails the build
-    when the clock is not met: pass the Fmax that :func:`rtl_gen.synth.synthesize` found. Raises :class:`rtl_gen.synth.SynthError` when a
+    its PLL's range). nextpnr fails the build when the clock is not met: pass the Fmax that
+    :func:`rtl_gen.synth.synthesize` found. Raises :class:`rtl_gen.synth.SynthError` when a
     tool fails (e.g. the design does not fit or misses timing: the log's tail is in the
     message)."""
     from rtl_gen.synth import ECP5_ROUTER, TARGETS, SynthError
@@ -78,11 +78,11 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
     top = BoardTop(cfg, b.family, b.status_leds, baud, clock_mhz or cfg.hardware.clock_mhz)
     try:
         with mock.patch.dict(os.environ, tool_env()):
+            # the synthesis flow's options and preparation for the part (rtl_gen/synth.py)
+            tgt = TARGETS[b.target]
+            opts = {"synth_opts": tgt.synth_opts, "script_after_read": tgt.prep}
             if b.family == "ecp5":
-                opts = {"nextpnr_opts": " ".join(ECP5_ROUTER)}
-            else:  # the synthesis flow's options and preparation (rtl_gen/synth.py)
-                tgt = TARGETS[b.target]
-                opts = {"synth_opts": tgt.synth_opts, "script_after_read": tgt.prep}
+                opts["nextpnr_opts"] = " ".join(ECP5_ROUTER)
             plan = plat.build(top, name="top", build_dir=str(out), do_build=False, **opts)
             plan.execute_local(str(out))
     except Exception as err:  # the build script's failure, with its log

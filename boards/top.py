@@ -57,13 +57,12 @@ class BoardTop(Elaboratable):
         if self.pll is not None:
             m.domains.sync = cd = ClockDomain("sync")  # driven by the PLL
             platform.add_clock_constraint(cd.clk, self.fout * 1e6)
-        if self.pll is not None and self.family == "ice40":
             pad = platform.request(platform.default_clk, dir="-")
-            m.submodules.pll = Ice40Pll(pad, self.pll)
-        elif self.pll is not None:
-            m.submodules.clk_buf = clk = io.Buffer("i", platform.request(platform.default_clk,
-                                                                       dir="-"))
-            m.submodules.pll = Ecp5Pll(clk.i, self.pll)
+            if self.family == "ice40":
+                m.submodules.pll = Ice40Pll(pad, self.pll)
+            else:
+                m.submodules.clk_buf = clk = io.Buffer("i", pad)
+                m.submodules.pll = Ecp5Pll(clk.i, self.pll)
         # the core as the same Verilog `snngen synth` synthesizes (rtl_gen/synth.py), so the
         # board build's yosys sees what the synthesis figures were measured on (read from
         # Amaranth's RTLIL, yosys keeps a read-during-write emulation the Verilog's memories

@@ -203,10 +203,10 @@ class HostInterface(wiring.Component):
         m.d.sync += in_flight.eq(issue)
         m.d.comb += [rbuf.w_data.eq(self.mem_rdata), rbuf.w_en.eq(in_flight),
                      self.mem_re.eq(issue)]
-        with m.If(issue):
-            m.d.sync += [addr.eq(addr + 1), to_read.eq(to_read - 1)]
-        with m.If(we):
+        with m.If(issue | we):  # (a READ's word read, or a WRITE's written)
             m.d.sync += addr.eq(addr + 1)
+        with m.If(issue):
+            m.d.sync += to_read.eq(to_read - 1)
         room = (to_read != 0) & (rbuf.level + in_flight < rbuf.depth)
 
         m.d.sync += self.run.eq(0)

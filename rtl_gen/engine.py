@@ -294,8 +294,8 @@ class TrainingEngine(wiring.Component):
         hist_w = [x.write_port(granularity=1) for x in hmems]
         nvec = Signal(SW)  # the spikes of the layer fired last: the next layer's input vector
         # the groups of each layer whose da is nonzero at some step (the update visits only
-        # those; dense: all): a row per layer, bit q set by the DELTA, read by the update as
-        # it starts the layer and cleared there (a training run's update starts every layer
+        # those; dense: all): a row per layer, bit q set by the DELTA, read by the update before
+        # it starts the layer and cleared then (a training run's update starts every layer
         # of the program; an inference sets none), so every run starts with none set
         if not dense:
             (tmem,) = mems("touched", 1, shape=CG, depth=max(KM, 2))
@@ -694,12 +694,16 @@ class TrainingEngine(wiring.Component):
         assert DELTA_STAGES == 7, "the DELTA data path below has seven stages"
         # One multiplier per lane serves both stage 4's gain gradient delta * a and the
         # update's row mean rs * recip (with centering): the backward pass and the update never
-        # run at once. The update registers a group's row sums in its first row cycle
-        # (u_first); the product of the next cycle (u_mean_cap) is held for the group, whose
-        # rows read the mean in their second data stage, the earliest two cycles on.
+        # run at once. Its operands are registers of their own (mul_a, mul_b), written with
+        # a and delta in stage 3 or, in the update, with a group's row sums in its first row
+        # cycle (u_first) and the layer's recip: nothing but the multiplier and its partial
+        # products' adder sits between registers. The product of the next cycle (u_mean_cap)
+        # is held for the group, whose rows read the mean in their second data stage, the
+        # earliest two cycles on.
         u_lay = layer_regs("u")
         u_first = Signal()
-        u_rs = [Signal(signed(rsb), name=f"urs{k}") for k in range(L)]
+        mul_a = [Signal(signed(max(rsb, ab)), name=f"mul_a{k}") for k in range(L)]
+        mul_b = [Signal(signed(max(f.recip_bits + 2, vb)), name=f"mul_b{k}") for k in range(L)]
         u_mean_cap = delayed(u_first, 1, "u_first")
         d_iss = [d_issue]  # d_iss[s]: a group is in stage s + 1
         for s in range(2, 8):
@@ -733,19 +737,23 @@ class TrainingEngine(wiring.Component):
             p_dh = Signal(signed(2 * vb), name=f"p_dh{k}")
             m.d.sync += [p_dh.eq(Mux(valid1, ds1 * h1, 0)), err2.eq(Mux(valid1 & keep, e, 0))]
             # stage 3
-            m.d.sync += delta3[k].eq(sat(rshr(p_dh, vf), vb))
+            delta = sat(rshr(p_dh, vf), vb)
+            m.d.sync += delta3[k].eq(delta)
+            a1_3 = delayed(a1, 1, f"a1_{k}")
             # stage 4
-            a1_4 = delayed(a1, 2, f"a1_{k}")
             p_da = Signal(signed(2 * vb), name=f"p_da{k}")
             m.d.sync += p_da.eq(delta3[k] * b_gain if centering else delta3[k])
             if centering:
-                p_dg = Signal(signed(max(rsb, ab) + max(f.recip_bits + 2, vb)), name=f"p_dg{k}")
+                with m.If(u_busy):  # (mul_a: in the UROW state below)
+                    m.d.sync += mul_b[k].eq(u_lay.recip)
+                with m.Else():
+                    m.d.sync += [mul_a[k].eq(a1_3), mul_b[k].eq(delta)]
+                p_dg = Signal(signed(len(mul_a[k]) + len(mul_b[k])), name=f"p_dg{k}")
                 with m.If(~u_busy | u_mean_cap):
-                    m.d.sync += p_dg.eq(Mux(u_busy, u_rs[k], a1_4)
-                                        * Mux(u_busy, u_lay.recip, delta3[k]))
+                    m.d.sync += p_dg.eq(mul_a[k] * mul_b[k])
             else:
                 p_dg = Signal(signed(vb + ab), name=f"p_dg{k}")
-                m.d.sync += p_dg.eq(delta3[k] * a1_4)
+                m.d.sync += p_dg.eq(delta3[k] * delayed(a1_3, 1, f"a1_3_{k}"))
             p_dgs.append(p_dg)
             # stage 5
             lif_da = sat(rshr(p_da, vf), vb) if centering else p_da
@@ -843,7 +851,17 @@ class TrainingEngine(wiring.Component):
         u_load = Signal()  # in USTART, from a register: the queue's search input is steered
         m.d.sync += u_load.eq(0)  # by it (the touched row or the pending groups)
         m.d.comb += queue.load.eq(u_load)
-        m.d.comb += queue.vector.eq(g_mask if dense else touched_r.data)
+        if dense:
+            m.d.comb += queue.vector.eq(g_mask)
+        else:
+            # the touched row of the layer to come, registered: read while the update is idle
+            # (layer 0) or busy with the layer before (nothing writes that row then: the
+            # update clears only its own layer's, in USTART), latched every cycle, so the
+            # row is a register by USTART and the queue searches no block RAM output
+            t_row = Signal(CG)
+            m.d.comb += touched_r.addr.eq(Mux(u_busy, ul + 1, 0))
+            m.d.sync += t_row.eq(touched_r.data)
+            m.d.comb += queue.vector.eq(t_row)
 
         def set_ul(val):  # (the next cycle is USTART)
             m.d.sync += u_lay.load(val)
@@ -851,8 +869,6 @@ class TrainingEngine(wiring.Component):
             m.d.sync += [ul.eq(val), u_hist_row.eq((val - 1) * CG)]
             if dense:
                 m.d.sync += g_mask.eq(thermometer(groups_a[val], CG))
-            else:
-                m.d.comb += touched_r.addr.eq(val)  # the row arrives in USTART
         t_mask = Signal(TM)
         m.d.comb += t_mask.eq(thermometer(p_T, TM))
         with m.FSM(name="upd"):
@@ -892,7 +908,7 @@ class TrainingEngine(wiring.Component):
                     for k in range(L):
                         m.d.sync += [u_da[k][t].eq(d_r[k].data.word_select(t, vb).as_signed())
                                      for t in range(TM)]
-                        m.d.sync += u_rs[k].eq(Mux(u_is_out, 0, r_r[k].data))
+                        m.d.sync += mul_a[k].eq(Mux(u_is_out, 0, r_r[k].data))
                         m.d.comb += [r_w[k].addr.eq(u_hbase + uq), r_w[k].data.eq(0),
                                      r_w[k].en.eq(1)]
                 m.d.comb += u_d_addr.eq(u_hbase + uq)
@@ -912,17 +928,18 @@ class TrainingEngine(wiring.Component):
         with m.If(u_busy):
             for k in range(L):
                 m.d.comb += [d_r[k].addr.eq(u_d_addr), r_r[k].addr.eq(u_d_addr)]
-        # four data stages per row: the row's spike bits and old weight registered (nothing
+        # five data stages per row: the row's spike bits and old weight registered (nothing
         # but a register after the history's bank select and the weight block RAM); the
-        # centred gradient sum (minus the row mean); the shifted step; the step subtracted,
-        # saturated and written. The cycle counts stay: a group's last write lands three
-        # cycles after UNEXT, and only its second stage needs u_m and u_da, which take the
-        # next group's values in the cycle after that stage (no other row of the group is
-        # read later; after the last group the write lands at most three cycles after the
-        # update's end, before any host command can reach the weights: docs/architecture.md).
+        # centred gradient sum (minus the row mean); the shifted step; the step saturated to
+        # one bit over the weight's; the step subtracted, saturated and written. The cycle
+        # counts stay: a group's last write lands four cycles after UNEXT, and only its
+        # second stage needs u_m and u_da, which take the next group's values in the cycle
+        # after that stage (no other row of the group is read later; after the last group
+        # the write lands at most four cycles after the update's end, before any host
+        # command can reach the weights: docs/architecture.md).
         u_iss = [u_issue]  # u_iss[s]: a row is in stage s + 1
         u_wa = [u_w_addr_d]
-        for s in range(2, 5):
+        for s in range(2, 6):
             u_iss.append(delayed(u_iss[-1], 1, f"u_issue{s}"))
             u_wa.append(delayed(u_wa[-1], 1, f"u_w_addr_d{s}"))
         sbits1 = Signal(TM)
@@ -937,11 +954,14 @@ class TrainingEngine(wiring.Component):
             step = Signal(signed(len(g_c) + 1), name=f"ustep{k}")  # |step| <= |g_c| + 1
             w_old2 = Signal(signed(wb), name=f"uw2_{k}")
             m.d.sync += [step.eq(rshr_var(g_c, sh_w)), w_old2.eq(w_old)]
+            step_s = Signal(signed(wb + 1), name=f"usteps{k}")  # sat_sub's first saturation
+            w_old3 = Signal(signed(wb), name=f"uw3_{k}")
+            m.d.sync += [step_s.eq(sat(step, wb + 1)), w_old3.eq(w_old2)]
             with m.If(u_busy):
                 m.d.comb += w_rb[k].addr.eq(u_w_addr)
-            with m.If(u_iss[3]):
-                m.d.comb += [w_w[k].addr.eq(u_wa[3]), w_w[k].en.eq(1),
-                             w_w[k].data.eq(sat_sub(w_old2, step, wb))]
+            with m.If(u_iss[4]):
+                m.d.comb += [w_w[k].addr.eq(u_wa[4]), w_w[k].en.eq(1),
+                             w_w[k].data.eq(sat_sub(w_old3, step_s, wb))]
 
         # ---- host access (only while idle) --------------------------------------------------
         sel, addr, wdata = self.mem_sel, self.mem_addr, self.mem_wdata

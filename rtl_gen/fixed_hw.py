@@ -46,7 +46,8 @@ def sat_sub(a, b, bits: int):
     ``b`` is saturated to ``bits + 1`` bits first, which changes nothing (when ``b`` is
     beyond that range, ``a - b`` is beyond ``bits`` bits either way, on the same side): the
     subtraction is ``bits + 2`` wide, not as wide as ``b``, and the check of ``b``'s high
-    bits runs beside its carry chain rather than after it."""
+    bits runs beside its carry chain rather than after it. A pipeline can register
+    ``sat(b, bits + 1)`` a stage ahead and pass that as ``b`` (then not saturated again)."""
     return sat(a - sat(b, bits + 1), bits)
 
 

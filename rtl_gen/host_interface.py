@@ -157,7 +157,10 @@ class HostInterface(wiring.Component):
         lr_new = [Signal(LR_BITS, name=f"lr_new_{k}") for k in ("w", "th", "g")]
         label = Signal(16)
         bad_label = Signal()  # the label word is not a class of the program (>= n_classes)
-        is_read = Signal()  # op == READ (registered with it)
+        # op's classes, registered with it (EXEC's status and reply length decode no op)
+        is_read, is_train, is_run = Signal(), Signal(), Signal()  # READ; TRAIN; INFER or TRAIN
+        is_status = Signal()  # STATUS: two reply words
+        keeps_rlen = Signal()  # READ, INFER, TRAIN: the reply length is set in another state
         result = Signal(32)  # the run's cycle count
         samples = Signal(32)
         error = Signal(8)
@@ -170,7 +173,7 @@ class HostInterface(wiring.Component):
         m.d.comb += [
             self.error.eq(error), self.mem_sel.eq(mem), self.mem_addr.eq(addr),
             self.mem_wdata.eq(wdata), self.mem_we.eq(we), self.label.eq(label),
-            self.train.eq(op == Op.TRAIN),
+            self.train.eq(is_train),
         ]
         word = self.i.payload
         p_mem, p_addr = word[24:32], word[0:24]
@@ -224,10 +227,12 @@ class HostInterface(wiring.Component):
                     ):
                         with m.Case(*ops):
                             m.d.comb += [known.eq(1), len_ok.eq(ok)]
+                h_read, h_run = h_op == Op.READ, (h_op == Op.INFER) | (h_op == Op.TRAIN)
                 with m.If(self.i.valid):
                     m.d.sync += [
                         op.eq(h_op), count.eq(h_count), first.eq(1),
-                        is_read.eq(h_op == Op.READ),
+                        is_read.eq(h_read), is_train.eq(h_op == Op.TRAIN), is_run.eq(h_run),
+                        is_status.eq(h_op == Op.STATUS), keeps_rlen.eq(h_read | h_run),
                         err.eq(Mux(~known, Err.UNKNOWN_OP, Mux(len_ok, 0, Err.BAD_LENGTH))),
                     ]
                     m.next = "PAYLOAD"
@@ -275,13 +280,14 @@ class HostInterface(wiring.Component):
                                                           | (word[0:16] >= self.n_classes))]
 
             with m.State("EXEC"):
-                is_run = (op == Op.INFER) | (op == Op.TRAIN)
                 st = Signal(8)
+                no_program = is_run & ~self.prog_ok
+                bad_train = is_train & bad_label
                 with m.If(err != 0):
                     m.d.comb += st.eq(err)
-                with m.Elif(is_run & ~self.prog_ok):
+                with m.Elif(no_program):
                     m.d.comb += st.eq(Err.NO_PROGRAM)
-                with m.Elif((op == Op.TRAIN) & bad_label):
+                with m.Elif(bad_train):
                     m.d.comb += st.eq(Err.BAD_VALUE)
                 m.d.sync += status.eq(st)
                 m.next = "REPLY"
@@ -289,29 +295,24 @@ class HostInterface(wiring.Component):
                 # other ops' checks (rlen = to_read = n since its 2nd payload word)
                 with m.If(is_read & (err == 0)):
                     m.d.comb += issue.eq(room)
-                with m.If(st != 0):
+                with m.If(err.any() | no_program | bad_train):  # (st != 0, from its terms)
                     m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0)]
                 with m.Else():
+                    with m.If(~keeps_rlen):
+                        m.d.sync += rlen.eq(Mux(is_status, 2, 0))
                     with m.Switch(op):
-                        with m.Case(Op.READ):  # (its reads: above)
-                            pass
                         with m.Case(Op.SET_LR):
                             m.d.sync += [r.eq(v) for r, v in zip(lr, lr_new)]
-                            m.d.sync += rlen.eq(0)
                         with m.Case(Op.INFER, Op.TRAIN):
                             m.d.sync += self.run.eq(1)  # a register: the run starts
                             m.next = "WAIT"            # in the cycle after EXEC
-                        with m.Case(Op.STATUS):
-                            m.d.sync += rlen.eq(2)
                         with m.Case(Op.CLEAR_ERROR):
-                            m.d.sync += [error.eq(0), rlen.eq(0)]
-                        with m.Default():  # NOP, WRITE
-                            m.d.sync += rlen.eq(0)
+                            m.d.sync += error.eq(0)
 
             with m.State("WAIT"):
                 with m.If(self.done):
                     m.d.sync += [result.eq(self.cycles), rlen.eq(1)]
-                    with m.If(op == Op.TRAIN):
+                    with m.If(is_train):
                         m.d.sync += samples.eq(samples + 1)
                     m.next = "REPLY"
 
@@ -322,14 +323,14 @@ class HostInterface(wiring.Component):
                 with m.If(self.o.ready):
                     with m.If(rlen == 0):
                         m.next = "HEADER"
-                    with m.Elif(op == Op.READ):
+                    with m.Elif(is_read):
                         m.next = "READ"
                     with m.Else():
                         m.next = "DATA"
 
             with m.State("DATA"):  # STATUS: error, samples; INFER / TRAIN: cycles
                 m.d.comb += [self.o.valid.eq(1), self.o.payload.eq(
-                    Mux(op == Op.STATUS, Mux(rlen == 2, error, samples), result))]
+                    Mux(is_status, Mux(rlen == 2, error, samples), result))]
                 with m.If(self.o.ready):
                     m.d.sync += rlen.eq(rlen - 1)
                     with m.If(rlen == 1):

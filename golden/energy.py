@@ -10,7 +10,7 @@ phase      cycles (per layer and step)          what each cycle does (``L`` lane
 =========  ===================================  ==============================================
 fwd_load   2 (LOAD, START)                      threshold and gain read (LIF), frame read
                                                 (first layer)
-fwd_acc    ``events * G`` (+1 idle if none)     one weight row: ``L`` weight reads,
+fwd_acc    ``events * G + 1`` (+1 idle if none)  one weight row: ``L`` weight reads,
                                                 ``L`` accumulator read-add-writes
 fwd_fire   ``G + FIRE_STAGES``                  one group: sums read and cleared, LIF of ``L``
                                                 neurons (gain multiply, leak, integrate, fire,
@@ -55,7 +55,8 @@ import numpy as np
 
 from rtl_gen.memory_map import MemoryMap
 
-from .timing import DELTA_STAGES, FIRE_STAGES, PASS_STAGES, SampleCounts
+from .timing import (ACC_DRAIN, DELTA_STAGES, FIRE_STAGES, PASS_STAGES, SampleCounts,
+                     forward_overhead)
 
 __all__ = ["EnergyTable", "HOROWITZ_45NM", "Memory", "memories", "Widths", "widths",
            "LayerLoad", "layer_loads", "mean_loads", "loads_from_rtl", "PhaseActivity",
@@ -341,7 +342,7 @@ def loads_from_rtl(mm: MemoryMap, counters: dict, events, *, train: bool = True,
         a, i = (n * T, 0) if dense else (int(ev[l].sum()), int((ev[l] == 0).sum()))
         acc.append(a)
         idle.append(i)
-        fwd += T * (2 + G + FIRE_STAGES) + a * G + i
+        fwd += T * forward_overhead(G) + a * G + i
     if fwd != counters["forward"]:
         raise ValueError(f"forward counter {counters['forward']} != {fwd}, the cycles the "
                          f"event counts {ev.tolist()} imply")
@@ -489,7 +490,7 @@ def activity(cfg, loads: Sequence[LayerLoad], train: bool = True) -> Activity:
         # ACC: one weight row (input, group) a cycle
         p = ph["fwd_acc"]
         rows = ld.acc_inputs * G
-        p.cycles += rows + ld.idle_steps
+        p.cycles += rows + ld.idle_steps + T * ACC_DRAIN
         p.read("weights", rows * L, wd.w)
         p.read("acc", rows * L, wd.acc)
         p.add(rows * L, wd.acc)
@@ -610,7 +611,7 @@ def ann_activity(cfg, train: bool = True) -> Activity:
         ph["fwd_load"].cycles += 2
         p = ph["fwd_acc"]
         rows = n * G
-        p.cycles += rows
+        p.cycles += rows + ACC_DRAIN
         R = rows * L
         p.read(src, n, a_bits)  # each input's activation, held over its groups
         p.read("weights", R, wd.w)

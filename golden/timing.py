@@ -13,6 +13,7 @@ LOAD     1                     read the layer's input spike vector, threshold an
 START    1                     the event queue takes the vector
 ACC      max(1, nnz * G)       every active input adds its weight column, one group per
                                cycle (``dense``: every input, ``n_in * G``)
+ADRAIN   1                     the last sums written (the weight address is registered)
 FIRE     G                     LIF (or readout) of one group of ``lanes`` neurons a cycle
 DRAIN    1                     the last group's results are written
 =======  ====================  =======================================================
@@ -53,6 +54,7 @@ from rtl_gen.memory_map import MemoryMap
 __all__ = ["ForwardPhase", "RunTiming", "SampleCounts", "forward_layer_cycles",
            "backward_layer_cycles", "update_layer_cycles", "infer_timing", "train_timing",
            "sample_counts", "input_event_counts", "SCHEDULES", "FIRE_STAGES", "DELTA_STAGES",
+           "ACC_DRAIN", "forward_overhead",
            "PASS_STAGES", "run_cycle_bound"]
 
 SCHEDULES = ("serial", "dual", "dense")
@@ -62,12 +64,22 @@ SCHEDULES = ("serial", "dual", "dense")
 #: the product acc * gain registered, then current and u_pre, then the rest).
 FIRE_STAGES = 3
 
+#: Cycles between the forward's last ACC cycle and its first FIRE cycle: the ACC registers an
+#: event's weight address (``index * G + base``) before reading, so its last sums are written
+#: a cycle after it ends.
+ACC_DRAIN = 1
+
+
+def forward_overhead(groups: int) -> int:
+    """A forward layer-step's cycles besides its ACC cycles: LOAD, START, the ACC's drain,
+    one FIRE cycle per group, the FIRE pipeline draining."""
+    return 2 + ACC_DRAIN + groups + FIRE_STAGES
+
 
 def forward_layer_cycles(events: int, n_in: int, groups: int, dense: bool = False) -> int:
-    """LOAD, START, ACC (one cycle per event and group; at least one), one FIRE cycle per
-    group, the FIRE pipeline draining."""
+    """ACC (one cycle per event and group; at least one) and :func:`forward_overhead`."""
     acc = n_in * groups if dense else max(1, events * groups)
-    return 2 + acc + groups + FIRE_STAGES
+    return acc + forward_overhead(groups)
 
 
 #: Pipeline stages of the backward engine's DELTA data path (the memory words registered, the
@@ -120,7 +132,7 @@ class ForwardPhase:
 
     def record_cycle(self, q: int) -> int:
         """Cycle at which the results of group ``q`` appear."""
-        return self.start + 2 + self.acc_cycles + q + FIRE_STAGES
+        return self.start + 2 + self.acc_cycles + ACC_DRAIN + q + FIRE_STAGES
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,7 @@ class _Builder:
         for l in range(mm.n_weight_layers):
             g, n_in = mm.groups(l), mm.fan_in(l)
             cyc = forward_layer_cycles(int(events[l, t]), n_in, g, self.dense)
-            acc = cyc - 2 - FIRE_STAGES - g
+            acc = cyc - forward_overhead(g)
             self.phases.append(ForwardPhase(t, l, start + c, int(events[l, t]), g, acc))
             c += cyc
         self.busy["forward"] += c

@@ -12,7 +12,7 @@ from rtl_gen.memory_map import MemoryMap
 
 from . import fixed_learner
 from .data import load_dataset
-from .timing import (FIRE_STAGES, SCHEDULES, infer_timing, input_event_counts, sample_counts,
+from .timing import (SCHEDULES, forward_overhead, infer_timing, input_event_counts, sample_counts,
                      train_timing)
 from .train import TEST_STREAM, encode_split, epoch_samples, layer_names
 
@@ -80,7 +80,7 @@ def inference_cycles(cfg, learner, data=None, samples: int | None = None) -> dic
         work, empty = per[l] / n
         layers.append({"layer": f"lif{l + 1}" if l < mm.n_lif else "readout",
                        "event_cycles": work,
-                       "overhead_cycles": cfg.timesteps * (2 + mm.groups(l) + FIRE_STAGES),
+                       "overhead_cycles": cfg.timesteps * forward_overhead(mm.groups(l)),
                        "empty_cycles": empty, "groups": mm.groups(l)})
     return {"config": cfg.name, "samples": n, "cycles_per_sample": cycles / n,
             "event_bound_per_sample": bound / n, "ratio": cycles / bound if bound else None,

@@ -403,10 +403,17 @@ class TrainingEngine(wiring.Component):
         # dense: the queue offers every input, and an input's spike bit says whether its
         # weights are added; otherwise it offers only the inputs that spiked
         f_vec = Signal(SW) if dense else None  # the layer's input spike vector this step
+        # ACC data stages: an event's (index, group) in ACC gives the weight address
+        # f_wq + index * G, registered (acc_rd: its reads are issued); then the sum and the
+        # weight arrive and the sum is written (acc_issue). ADRAIN waits for the last write
+        # (the sums' read port is transparent for it)
+        acc_rd, acc_rd_q, acc_rd_add = Signal(), Signal.like(fq), Signal()
+        acc_w_addr = Signal(_bits(WR))
         acc_issue, acc_q, acc_add = Signal(), Signal.like(fq), Signal()
         fire_issue, fire_q = Signal(), Signal.like(fq)
         f_drain = Signal(range(FIRE_STAGES))
-        m.d.sync += [acc_issue.eq(0), fire_issue.eq(0)]
+        m.d.sync += [acc_rd.eq(0), fire_issue.eq(0),
+                     acc_issue.eq(acc_rd), acc_q.eq(acc_rd_q), acc_add.eq(acc_rd_add)]
         in_mask = Signal(SW)  # the layer's inputs (LOAD): frame or spike bits past n_in are 0
         f_put = Signal()  # in LOAD, from a register (it steers the queue's search input)
         m.d.sync += f_put.eq(0)
@@ -441,21 +448,22 @@ class TrainingEngine(wiring.Component):
                 idx = queue.o.payload.index
                 spike = f_vec.bit_select(idx, 1) if dense else Const(1)
                 with m.If(queue.o.valid):
-                    addr = f_wq + idx * f_G
-                    for k in range(L):
-                        m.d.comb += [w_ra[k].addr.eq(addr), a_r[k].addr.eq(fq)]
-                    m.d.sync += [acc_issue.eq(1), acc_q.eq(fq), acc_add.eq(spike)]
+                    m.d.sync += [acc_rd.eq(1), acc_rd_q.eq(fq), acc_rd_add.eq(spike),
+                                 acc_w_addr.eq(f_wq + idx * f_G)]
                     with m.If(f_at_last):
                         m.d.comb += queue.o.ready.eq(1)
                         m.d.sync += [fq.eq(0), f_wq.eq(f_wbase), f_at_last.eq(f_G == 1),
                                      f_events.eq(f_events + spike)]
                         with m.If(queue.o.payload.last):
-                            m.next = "FIRE"
+                            m.next = "ADRAIN"
                     with m.Else():
                         m.d.sync += [fq.eq(fq + 1), f_wq.eq(f_wq + 1),
                                      f_at_last.eq(fq + 2 == f_G)]
                 with m.Else():
-                    m.next = "FIRE"
+                    m.next = "ADRAIN"
+            with m.State("ADRAIN"):  # the last event's reads (acc_rd); its write lands in FIRE
+                m.d.comb += f_busy.eq(1)
+                m.next = "FIRE"
             with m.State("FIRE"):
                 m.d.comb += [f_busy.eq(1), c_w.addr.eq(fl * TM + ft), c_w.data.eq(f_events),
                              c_w.en.eq(fq == 0)]
@@ -513,6 +521,8 @@ class TrainingEngine(wiring.Component):
                 lif.enable.eq(fire_w_q * L + k < f_n_out),
                 spikes[k].eq(lif.spike & ~f_is_out),
             ]
+            with m.If(acc_rd):
+                m.d.comb += [w_ra[k].addr.eq(acc_w_addr), a_r[k].addr.eq(acc_rd_q)]
             with m.If(acc_issue):
                 m.d.comb += [a_w[k].addr.eq(acc_q), a_w[k].en.eq(1),
                              a_w[k].data.eq(a_r[k].data + Mux(acc_add, w_ra[k].data, 0))]

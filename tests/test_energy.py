@@ -14,8 +14,8 @@ import pytest
 from golden.energy import (FORWARD_PHASES, HOROWITZ_45NM, PHASES, EnergyTable, LayerLoad,
                            activity, ann_activity, ann_cycles, energy, layer_loads,
                            loads_from_rtl, mean_loads, measure_energy, memories, widths)
-from golden.timing import (DELTA_STAGES, FIRE_STAGES, PASS_STAGES, SampleCounts, infer_timing,
-                           train_timing)
+from golden.timing import (DELTA_STAGES, PASS_STAGES, SampleCounts,
+                           forward_overhead, infer_timing, train_timing)
 from rtl_gen.config import load_config
 from rtl_gen.memory_map import MemoryMap
 
@@ -125,9 +125,10 @@ def test_hand_computed_example():
         "fwd_load": dict(cycles=8, ops={},
                          reads={"frames": [2, 64], "thresholds": [2, 16], "gains": [2, 16]},
                          writes={}),
-        # ACC: rows = events x G = 3 x 2 + 1 x 1 = 7, plus the readout's idle cycle at t = 1;
-        # per row 2 lanes: weight read (8), sum read, add, write (11 bits each)
-        "fwd_acc": dict(cycles=8, ops={("add", 11): 14},
+        # ACC: rows = events x G = 3 x 2 + 1 x 1 = 7, plus the readout's idle cycle at t = 1
+        # and a drain cycle per layer-step (4); per row 2 lanes: weight read (8), sum read,
+        # add, write (11 bits each)
+        "fwd_acc": dict(cycles=12, ops={("add", 11): 14},
                         reads={"weights": [14, 112], "acc": [14, 154]},
                         writes={"acc": [14, 154]}),
         # FIRE + 3-stage drain: (2 + 3) x 2 steps + (1 + 3) x 2 = 18 cycles. Neuron slots
@@ -188,9 +189,9 @@ def test_hand_computed_example():
         assert p.reads == w["reads"], name
         assert p.writes == w["writes"], name
     # the timing model's engine counters
-    assert act.engine_cycles() == {"forward": 34, "backward": 50, "update": 18}
+    assert act.engine_cycles() == {"forward": 38, "backward": 50, "update": 18}
     rt = train_timing(mm, counts, "serial")
-    assert (rt.forward, rt.backward, rt.update) == (34, 50, 18)
+    assert (rt.forward, rt.backward, rt.update) == (38, 50, 18)
     # pJ at 0.1 per bit: the sum over the phase of adder bits, multiplier bit products and
     # memory bits, e.g. fwd_acc: 14 x 11 (adds) + 112 + 154 + 154 (memory) = 574 -> 57.4 pJ
     units = {"fwd_load": 64 + 16 + 16,
@@ -345,9 +346,9 @@ def test_counts_reconcile_with_the_rtl():
         assert loads == layer_loads(mm, gc), f"run {i}"
         act = activity(cfg, loads, train=train)
         assert act.engine_cycles() == {k: ctr[k] for k in ("forward", "backward", "update")}
-        # forward weight rows = forward counter - (LOAD, START, FIRE, drain) - idle ACC cycles
+        # forward weight rows = forward counter - (LOAD, START, drains, FIRE) - idle ACC cycles
         rows = act.phases["fwd_acc"].reads["weights"][0] / L
-        assert rows == ctr["forward"] - T * sum(2 + g + FIRE_STAGES for g in G) \
+        assert rows == ctr["forward"] - T * sum(forward_overhead(g) for g in G) \
             - int((events == 0).sum())
         assert rows == sum(int(events[l].sum()) * G[l] for l in range(K))
         if not train:
@@ -374,10 +375,11 @@ def test_dense_and_event_driven():
         c = _random_counts(mm, rng)
         ev, de = (energy(activity(cfg, layer_loads(mm, c, d)))["pj"] for d in (False, True))
         assert de >= ev
-    # no event at all: the ACC reads nothing, every other forward phase is unchanged
+    # no event at all: the ACC reads nothing (an idle and a drain cycle per layer-step),
+    # every other forward phase is unchanged
     zero = SampleCounts(np.zeros((mm.n_weight_layers, mm.timesteps), dtype=np.int64))
     a = activity(cfg, layer_loads(mm, zero), train=False)
-    assert a.phases["fwd_acc"].reads == {} and a.phases["fwd_acc"].cycles == 2 * mm.timesteps
+    assert a.phases["fwd_acc"].reads == {} and a.phases["fwd_acc"].cycles == 2 * 2 * mm.timesteps
     d = activity(cfg, layer_loads(mm, zero, dense=True), train=False)
     assert d.phases["fwd_acc"].reads["weights"][0] == mm.timesteps * mm.lanes * sum(
         mm.fan_in(l) * mm.groups(l) for l in range(mm.n_weight_layers))

@@ -35,15 +35,15 @@ def test_dual_never_slower_and_dense_never_faster(seed):
 
 
 def test_a_hand_counted_training_sample():
-    """64-128-10 on 8 lanes, T = 1: forward (5 + 5*16 + 16) + (5 + 4*2 + 2) (LOAD, START,
-    ACC, FIRE, the three-stage FIRE pipeline draining); backward
+    """64-128-10 on 8 lanes, T = 1: forward (6 + 5*16 + 16) + (6 + 4*2 + 2) (LOAD, START,
+    ACC, its drain cycle, FIRE, the three-stage FIRE pipeline draining); backward
     readout (2 + 9) + pass (128 * 1 + 5), LIF (16 + 9) (BSTART, a DELTA cycle per group, the
     seven-stage DELTA pipeline draining, BUPD; a weight row per PASS cycle, the five-stage PASS
     pipeline draining); update (2 + 3*65) + (2 + 1*129);
     four stages of one cycle each and the final cycle."""
     mm = MemoryMap.of(load_config("default").replace(network={"timesteps": 1}))
     c = SampleCounts(np.array([[5], [4]]), np.array([[3], [1]]), np.array([3, 1]))
-    fwd = (5 + 80 + 16) + (5 + 8 + 2)
+    fwd = (6 + 80 + 16) + (6 + 8 + 2)
     bwd = (2 + 9 + 128 + 5) + (16 + 9)
     upd = (2 + 3 * 65) + (2 + 129)
     t = train_timing(mm, c, "serial")

@@ -73,8 +73,9 @@ class HostInterface(wiring.Component):
     reply header is offered in the next cycle (for INFER and TRAIN: in the cycle after
     ``done``). READ data follows at one word per cycle while ``o.ready`` is high: reads are
     issued from the execution cycle on, the range being checked by then (``mem_rdata`` is
-    expected in the cycle after ``mem_re``, as a block RAM gives it, and is written into a
-    3-word buffer then), as long as the buffer has room for it and the read in flight (so
+    expected in the cycle after ``mem_re``, as a block RAM gives it, registered, and written
+    into a 4-word buffer in the next cycle), as long as the buffer has room for it and the
+    reads in flight (so
     back-pressure only pauses the stream and the memories' read addresses never wait on
     ``o.ready``). ``i.ready`` is low from execution until the reply's last word is accepted.
     Every check of a command is decided before it changes any state: an error changes only
@@ -197,20 +198,22 @@ class HostInterface(wiring.Component):
             m.d.sync += err.eq(Err.BAD_ADDRESS)
 
         # READ data: a word read in one cycle (mem_rdata in the next, from the memory's
-        # registered read) goes into the buffer then; a read is issued only when the buffer
-        # has room for it and for the read in flight (three words keep one word a cycle
-        # flowing while o.ready is high)
-        m.submodules.rbuf = rbuf = SyncFIFO(width=32, depth=3)
-        in_flight = Signal()
+        # registered read) is registered (rdata: the memories' select is all that sits
+        # between a block RAM and a register) and goes into the buffer in the cycle after; a
+        # read is issued only when the buffer has room for it and for the two reads in
+        # flight (four words keep one word a cycle flowing while o.ready is high)
+        m.submodules.rbuf = rbuf = SyncFIFO(width=32, depth=4)
+        rdata = Signal(32)
+        in_flight = Signal(2)  # bit 0: the word is on mem_rdata; bit 1: it is in rdata
         issue = Signal()  # read the word at addr (READ, from EXEC on)
-        m.d.sync += in_flight.eq(issue)
-        m.d.comb += [rbuf.w_data.eq(self.mem_rdata), rbuf.w_en.eq(in_flight),
+        m.d.sync += [rdata.eq(self.mem_rdata), in_flight.eq(Cat(issue, in_flight[0]))]
+        m.d.comb += [rbuf.w_data.eq(rdata), rbuf.w_en.eq(in_flight[1]),
                      self.mem_re.eq(issue)]
         with m.If(issue | we):  # (a READ's word read, or a WRITE's written)
             m.d.sync += addr.eq(addr + 1)
         with m.If(issue):
             m.d.sync += to_read.eq(to_read - 1)
-        room = (to_read != 0) & (rbuf.level + in_flight < rbuf.depth)
+        room = (to_read != 0) & (rbuf.level + in_flight[0] + in_flight[1] < rbuf.depth)
 
         m.d.sync += self.run.eq(0)
         with m.FSM():

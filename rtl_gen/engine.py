@@ -84,9 +84,9 @@ class TrainingEngine(wiring.Component):
     -------
     mem_sel, mem_addr, mem_wdata, mem_we, mem_re : In
         Host access to the memories of :class:`rtl_gen.protocol.Mem` (one word a cycle); ``mem_rdata`` : Out
-        holds the word of ``mem_sel``/``mem_addr`` in the cycle after ``mem_re`` (only
-        then: the read ports follow ``mem_addr`` every idle cycle, so no read address
-        depends on ``mem_re``). Only while no run is in progress.
+        holds the word of ``mem_sel``/``mem_addr`` two cycles after ``mem_re`` (only then:
+        the read ports follow ``mem_addr`` every idle cycle, so no read address depends on
+        ``mem_re``; the word is registered after its memory's bank select). Only while no run is in progress.
     run, train, label : In
         Start a run (one-cycle pulse): an inference, or with ``train`` a training sample of
         class ``label`` on the loaded frames (``label`` held until ``done``).
@@ -1011,24 +1011,29 @@ class TrainingEngine(wiring.Component):
         with m.If(~u_busy & ~b_busy & ~f_busy):
             for k in range(L):
                 m.d.comb += w_rb[k].addr.eq(host_w_row)
+        # the word is registered in the cycle its memory gives it: the lane's (weights,
+        # readout: a bank select) or the others' (a select over the memories); the next
+        # cycle picks one of the three registers
+        rd_w, rd_o, rd_misc = Signal(signed(wb)), Signal(signed(vb)), Signal(32)
+        rd_sel2 = Signal.like(rd_sel)
+        m.d.sync += [rd_sel2.eq(rd_sel), rd_w.eq(Array(p.data for p in w_rb)[rd_bank]),
+                     rd_o.eq(Array(p.data for p in o_r)[rd_bank])]
         sext = lambda x: x.as_signed()  # noqa: E731 - sign-extend into the 32-bit word
         with m.Switch(rd_sel):
-            with m.Case(Mem.WEIGHTS):
-                m.d.comb += self.mem_rdata.eq(sext(Array(p.data for p in w_rb)[rd_bank]))
             with m.Case(Mem.THRESHOLDS):
-                m.d.comb += self.mem_rdata.eq(sext(th_rb.data))
+                m.d.sync += rd_misc.eq(sext(th_rb.data))
             with m.Case(Mem.GAINS):
-                m.d.comb += self.mem_rdata.eq(sext(g_rb.data))
+                m.d.sync += rd_misc.eq(sext(g_rb.data))
             with m.Case(Mem.FRAMES):
-                m.d.comb += self.mem_rdata.eq(frames_a[rd_f].word_select(rd_fword, 32))
+                m.d.sync += rd_misc.eq(frames_a[rd_f].word_select(rd_fword, 32))
             with m.Case(Mem.PROGRAM):
-                m.d.comb += self.mem_rdata.eq(prog_r.data)
-            with m.Case(Mem.READOUT):
-                m.d.comb += self.mem_rdata.eq(sext(Array(p.data for p in o_r)[rd_bank]))
+                m.d.sync += rd_misc.eq(prog_r.data)
             with m.Case(Mem.COUNTS):
-                m.d.comb += self.mem_rdata.eq(c_r.data)
+                m.d.sync += rd_misc.eq(c_r.data)
             with m.Case(Mem.CYCLES):
-                m.d.comb += self.mem_rdata.eq(Array(cyc.values())[rd_addr[:2]])
+                m.d.sync += rd_misc.eq(Array(cyc.values())[rd_addr[:2]])
+        m.d.comb += self.mem_rdata.eq(Mux(rd_sel2 == Mem.WEIGHTS, sext(rd_w),
+                                          Mux(rd_sel2 == Mem.READOUT, sext(rd_o), rd_misc)))
 
         for mem, p, seen, transparent in poisoned:
             hit = Const(0)

@@ -46,8 +46,9 @@ class HostInterface(wiring.Component):
         Write ``mem_wdata`` at ``mem_sel``/``mem_addr`` in a cycle ``mem_we`` is high (all
         four from registers).
     mem_re : Out(1), mem_rdata : In(32)
-        Read: ``mem_rdata`` holds the word of ``mem_sel``/``mem_addr`` in the cycle after one
-        in which ``mem_re`` was high (a registered read port). ``mem_re``, ``mem_sel`` and
+        Read: ``mem_rdata`` holds the word of ``mem_sel``/``mem_addr`` two cycles after one
+        in which ``mem_re`` was high (a registered read port, then a register). ``mem_re``,
+        ``mem_sel`` and
         ``mem_addr`` come from registers only, never from ``o.ready``.
     run : Out(1)
         One-cycle pulse from a register, in the cycle after the execution cycle: start a
@@ -73,9 +74,9 @@ class HostInterface(wiring.Component):
     reply header is offered in the next cycle (for INFER and TRAIN: in the cycle after
     ``done``). READ data follows at one word per cycle while ``o.ready`` is high: reads are
     issued from the execution cycle on, the range being checked by then (``mem_rdata`` is
-    expected in the cycle after ``mem_re``, as a block RAM gives it, registered, and written
-    into a 4-word buffer in the next cycle), as long as the buffer has room for it and the
-    reads in flight (so
+    expected two cycles after ``mem_re``: a block RAM's registered read and a register after
+    the bank select; it is written into a 4-word buffer then), as long as the buffer has
+    room for it and the reads in flight (so
     back-pressure only pauses the stream and the memories' read addresses never wait on
     ``o.ready``). ``i.ready`` is low from execution until the reply's last word is accepted.
     Every check of a command is decided before it changes any state: an error changes only
@@ -197,17 +198,15 @@ class HostInterface(wiring.Component):
         with m.If(w_long & (err == 0)):  # (in the cycle after the first word: PAYLOAD)
             m.d.sync += err.eq(Err.BAD_ADDRESS)
 
-        # READ data: a word read in one cycle (mem_rdata in the next, from the memory's
-        # registered read) is registered (rdata: the memories' select is all that sits
-        # between a block RAM and a register) and goes into the buffer in the cycle after; a
-        # read is issued only when the buffer has room for it and for the two reads in
-        # flight (four words keep one word a cycle flowing while o.ready is high)
+        # READ data: a word read in one cycle is on mem_rdata two cycles later (the memory's
+        # registered read, then the engine's register) and goes into the buffer then; a read
+        # is issued only when the buffer has room for it and for the two reads in flight
+        # (four words keep one word a cycle flowing while o.ready is high)
         m.submodules.rbuf = rbuf = SyncFIFO(width=32, depth=4)
-        rdata = Signal(32)
-        in_flight = Signal(2)  # bit 0: the word is on mem_rdata; bit 1: it is in rdata
+        in_flight = Signal(2)  # bit 1: the word is on mem_rdata
         issue = Signal()  # read the word at addr (READ, from EXEC on)
-        m.d.sync += [rdata.eq(self.mem_rdata), in_flight.eq(Cat(issue, in_flight[0]))]
-        m.d.comb += [rbuf.w_data.eq(rdata), rbuf.w_en.eq(in_flight[1]),
+        m.d.sync += in_flight.eq(Cat(issue, in_flight[0]))
+        m.d.comb += [rbuf.w_data.eq(self.mem_rdata), rbuf.w_en.eq(in_flight[1]),
                      self.mem_re.eq(issue)]
         with m.If(issue | we):  # (a READ's word read, or a WRITE's written)
             m.d.sync += addr.eq(addr + 1)

@@ -53,12 +53,16 @@ class _EnginePort:
                 await ctx.tick()
             ctx.set(dut.mem_we, 0)
         elif op == Op.READ:
+            n = payload[1]  # word i is on mem_rdata two cycles after its mem_re
             ctx.set(dut.mem_re, 1)
-            for i in range(payload[1]):
-                ctx.set(dut.mem_addr, addr + i)
+            for i in range(n + 1):
+                if i < n:
+                    ctx.set(dut.mem_addr, addr + i)
+                else:
+                    ctx.set(dut.mem_re, 0)
                 await ctx.tick()
-                data.append(ctx.get(dut.mem_rdata))
-            ctx.set(dut.mem_re, 0)
+                if i:
+                    data.append(ctx.get(dut.mem_rdata))
         elif op == Op.SET_LR:
             for port, shift in zip((dut.lr_w, dut.lr_th, dut.lr_g), payload):
                 ctx.set(port, shift)

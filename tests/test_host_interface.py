@@ -107,10 +107,10 @@ class Bench(Elaboratable):
             rp = mem.read_port()
             m.d.comb += rp.addr.eq(dut.mem_addr)
             rdata[k] = rp.data
-        with m.Switch(last_sel):
+        with m.Switch(last_sel):  # registered, as the engine does: two cycles after mem_re
             for k, d in rdata.items():
                 with m.Case(k):
-                    m.d.comb += dut.mem_rdata.eq(d)
+                    m.d.sync += dut.mem_rdata.eq(d)
         if Mem.PROGRAM in self.mems:
             p0 = self.mems[Mem.PROGRAM].read_port(domain="comb")
             m.d.comb += p0.addr.eq(0)

@@ -129,10 +129,10 @@ def test_poisoned_collisions_bite():
             ctx.set(dut.mem_wdata, 9)  # rewrite it while reading it
             ctx.set(dut.mem_re, 1)
             await ctx.tick()
-            ctx.set(dut.mem_we, 0)
+            ctx.set(dut.mem_we, 0)  # read it again
+            await ctx.tick()
             ctx.set(dut.mem_re, 0)
-            first = ctx.get(dut.mem_rdata)
-            ctx.set(dut.mem_re, 1)
+            first = ctx.get(dut.mem_rdata)  # (two cycles after mem_re)
             await ctx.tick()
             seen[poison] = (first, ctx.get(dut.mem_rdata))
 

@@ -36,7 +36,7 @@ def main() -> None:
           f"({100 * (ratio - 1):.1f}% overhead)")
     for ly in out["layers"]:
         print(f"  {ly['layer']:<8} events x groups {ly['event_cycles']:8.1f}   "
-              f"LOAD+START+FIRE+DRAIN {ly['overhead_cycles']:6.1f}   empty-input cycles "
+              f"LOAD+START+ADRAIN+FIRE+DRAIN {ly['overhead_cycles']:6.1f}   empty-input cycles "
               f"{ly['empty_cycles']:5.2f}   (G = {ly['groups']})")
     write_results("forward_cycles", {**out, "epochs": res.epochs,
                                      "test_accuracy": res.test_accuracy,

@@ -86,7 +86,8 @@ class TrainingEngine(wiring.Component):
         Host access to the memories of :class:`rtl_gen.protocol.Mem` (one word a cycle); ``mem_rdata`` : Out
         holds the word of ``mem_sel``/``mem_addr`` two cycles after ``mem_re`` (only then:
         the read ports follow ``mem_addr`` every idle cycle, so no read address depends on
-        ``mem_re``; the word is registered after its memory's bank select). Only while no run is in progress.
+        ``mem_re``; the word is registered after its memory's bank select). Only while no
+        run is in progress.
     run, train, label : In
         Start a run (one-cycle pulse): an inference, or with ``train`` a training sample of
         class ``label`` on the loaded frames (``label`` held until ``done``).

@@ -132,7 +132,7 @@ class ForwardPhase:
 
     def record_cycle(self, q: int) -> int:
         """Cycle at which the results of group ``q`` appear."""
-        return self.start + 2 + self.acc_cycles + ACC_DRAIN + q + FIRE_STAGES
+        return self.start + self.acc_cycles + forward_overhead(0) + q
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,7 @@ class HostInterface(wiring.Component):
         # op's classes, registered with it (EXEC's status and reply length decode no op)
         is_read, is_train, is_run = Signal(), Signal(), Signal()  # READ; TRAIN; INFER or TRAIN
         is_status = Signal()  # STATUS: two reply words
-        keeps_rlen = Signal()  # READ, INFER, TRAIN: the reply length is set in another state
+        keeps_rlen = is_read | is_run  # the reply length is set in another state
         result = Signal(32)  # the run's cycle count
         samples = Signal(32)
         error = Signal(8)
@@ -234,7 +234,7 @@ class HostInterface(wiring.Component):
                     m.d.sync += [
                         op.eq(h_op), count.eq(h_count), first.eq(1),
                         is_read.eq(h_read), is_train.eq(h_op == Op.TRAIN), is_run.eq(h_run),
-                        is_status.eq(h_op == Op.STATUS), keeps_rlen.eq(h_read | h_run),
+                        is_status.eq(h_op == Op.STATUS),
                         err.eq(Mux(~known, Err.UNKNOWN_OP, Mux(len_ok, 0, Err.BAD_LENGTH))),
                     ]
                     m.next = "PAYLOAD"

@@ -12,7 +12,7 @@ fwd_load   2 (LOAD, START)                      threshold and gain read (LIF), f
                                                 (first layer)
 fwd_acc    ``events * G + 1`` (+1 idle if none)  one weight row: ``L`` weight reads,
                                                 ``L`` accumulator read-add-writes
-fwd_fire   ``G + FIRE_STAGES``                  one group: sums read and cleared, LIF of ``L``
+fwd_fire   ``G + fire_stages``                  one group: sums read and cleared, LIF of ``L``
                                                 neurons (gain multiply, leak, integrate, fire,
                                                 reset, surrogate), membranes read and written,
                                                 ``h`` and ``a`` written, spike bits written;
@@ -55,7 +55,7 @@ import numpy as np
 
 from rtl_gen.memory_map import MemoryMap
 
-from .timing import (ACC_DRAIN, DELTA_STAGES, FIRE_STAGES, PASS_STAGES, SampleCounts,
+from .timing import (ACC_DRAIN, DELTA_STAGES, PASS_STAGES, SampleCounts,
                      forward_overhead)
 
 __all__ = ["EnergyTable", "HOROWITZ_45NM", "Memory", "memories", "Widths", "widths",
@@ -342,7 +342,7 @@ def loads_from_rtl(mm: MemoryMap, counters: dict, events, *, train: bool = True,
         a, i = (n * T, 0) if dense else (int(ev[l].sum()), int((ev[l] == 0).sum()))
         acc.append(a)
         idle.append(i)
-        fwd += T * forward_overhead(G) + a * G + i
+        fwd += T * forward_overhead(G, mm.fire_stages) + a * G + i
     if fwd != counters["forward"]:
         raise ValueError(f"forward counter {counters['forward']} != {fwd}, the cycles the "
                          f"event counts {ev.tolist()} imply")
@@ -497,7 +497,7 @@ def activity(cfg, loads: Sequence[LayerLoad], train: bool = True) -> Activity:
         p.write("acc", rows * L, wd.acc)
         # FIRE and its pipeline drain: one group a cycle
         p = ph["fwd_fire"]
-        p.cycles += T * (G + FIRE_STAGES)
+        p.cycles += T * (G + cfg.hardware.fire_stages)
         N = T * G * L
         p.read("acc", N, wd.acc)
         p.write("acc", N, wd.acc)  # cleared for the next layer-step
@@ -620,7 +620,7 @@ def ann_activity(cfg, train: bool = True) -> Activity:
         p.add(R, acc)
         p.write("acc", R, acc)
         p = ph["fwd_fire"]
-        p.cycles += G + FIRE_STAGES
+        p.cycles += G + cfg.hardware.fire_stages
         N = G * L
         p.read("acc", N, acc)
         p.write("acc", N, acc)

@@ -15,7 +15,8 @@ ACC      max(1, nnz * G)       every active input adds its weight column, one gr
                                cycle (``dense``: every input, ``n_in * G``)
 ADRAIN   1                     the last sums written (the weight address is registered)
 FIRE     G                     LIF (or readout) of one group of ``lanes`` neurons a cycle
-DRAIN    1                     the last group's results are written
+DRAIN    S                     the FIRE pipeline drains: the last group's results are
+                               written (``S``: ``hardware.fire_stages``, 3 by default)
 =======  ====================  =======================================================
 
 Backward engine, one step, each weight layer from the readout down:
@@ -53,16 +54,12 @@ from rtl_gen.memory_map import MemoryMap
 
 __all__ = ["ForwardPhase", "RunTiming", "SampleCounts", "forward_layer_cycles",
            "backward_layer_cycles", "update_layer_cycles", "infer_timing", "train_timing",
-           "sample_counts", "input_event_counts", "SCHEDULES", "FIRE_STAGES", "DELTA_STAGES",
+           "sample_counts", "input_event_counts", "SCHEDULES", "DELTA_STAGES",
            "ACC_DRAIN", "forward_overhead",
            "PASS_STAGES", "run_cycle_bound"]
 
 SCHEDULES = ("serial", "dual", "dense")
 
-
-#: Pipeline stages of the forward engine's FIRE data path (the sums and membranes read and
-#: the product acc * gain registered, then current and u_pre, then the rest).
-FIRE_STAGES = 3
 
 #: Cycles between the forward's last ACC cycle and its first FIRE cycle: the ACC registers an
 #: event's weight address (``index * G + base``) before reading, so its last sums are written
@@ -70,16 +67,20 @@ FIRE_STAGES = 3
 ACC_DRAIN = 1
 
 
-def forward_overhead(groups: int) -> int:
+def forward_overhead(groups: int, fire_stages: int) -> int:
     """A forward layer-step's cycles besides its ACC cycles: LOAD, START, the ACC's drain,
-    one FIRE cycle per group, the FIRE pipeline draining."""
-    return 2 + ACC_DRAIN + groups + FIRE_STAGES
+    one FIRE cycle per group, the FIRE pipeline draining (``fire_stages``, the core's
+    ``hardware.fire_stages``: with three, the sums and membranes read and the product
+    acc * gain registered, then current and u_pre, then the rest; each stage beyond three
+    registers the memories' outputs once more)."""
+    return 2 + ACC_DRAIN + groups + fire_stages
 
 
-def forward_layer_cycles(events: int, n_in: int, groups: int, dense: bool = False) -> int:
+def forward_layer_cycles(events: int, n_in: int, groups: int, fire_stages: int,
+                         dense: bool = False) -> int:
     """ACC (one cycle per event and group; at least one) and :func:`forward_overhead`."""
     acc = n_in * groups if dense else max(1, events * groups)
-    return acc + forward_overhead(groups)
+    return acc + forward_overhead(groups, fire_stages)
 
 
 #: Pipeline stages of the backward engine's DELTA data path (the memory words registered, the
@@ -108,12 +109,13 @@ def update_layer_cycles(touched: int, n_in: int, groups: int, dense: bool = Fals
     return 2 + (groups if dense else touched) * (1 + n_in)
 
 
-def run_cycle_bound(max_width: int, groups: int, max_layers: int, max_timesteps: int) -> int:
+def run_cycle_bound(max_width: int, groups: int, max_layers: int, max_timesteps: int,
+                    fire_stages: int) -> int:
     """An upper bound of the cycles of any run on a core of this capacity (``groups`` =
     ``ceil(max_width / lanes)``): every weight layer ``max_width`` wide with every input
     spiking, every group listed and touched, at every step, in the serial order (no engine
     overlap). The core's cycle counters are as wide as this needs."""
-    fwd = forward_layer_cycles(max_width, max_width, groups, dense=True)
+    fwd = forward_layer_cycles(max_width, max_width, groups, fire_stages, dense=True)
     bwd = backward_layer_cycles(1, groups, max_width, groups, dense=True)
     upd = update_layer_cycles(groups, max_width, groups, dense=True)
     return max_timesteps * (max_layers * (fwd + bwd) + 2) + max_layers * upd + 2
@@ -129,10 +131,11 @@ class ForwardPhase:
     events: int
     groups: int
     acc_cycles: int
+    fire_stages: int
 
     def record_cycle(self, q: int) -> int:
         """Cycle at which the results of group ``q`` appear."""
-        return self.start + self.acc_cycles + forward_overhead(0) + q
+        return self.start + self.acc_cycles + forward_overhead(0, self.fire_stages) + q
 
 
 @dataclass(frozen=True)
@@ -177,9 +180,10 @@ class _Builder:
         mm, c = self.mm, 0
         for l in range(mm.n_weight_layers):
             g, n_in = mm.groups(l), mm.fan_in(l)
-            cyc = forward_layer_cycles(int(events[l, t]), n_in, g, self.dense)
-            acc = cyc - forward_overhead(g)
-            self.phases.append(ForwardPhase(t, l, start + c, int(events[l, t]), g, acc))
+            cyc = forward_layer_cycles(int(events[l, t]), n_in, g, mm.fire_stages, self.dense)
+            acc = cyc - forward_overhead(g, mm.fire_stages)
+            self.phases.append(ForwardPhase(t, l, start + c, int(events[l, t]), g, acc,
+                                            mm.fire_stages))
             c += cyc
         self.busy["forward"] += c
         return c

@@ -80,7 +80,8 @@ def inference_cycles(cfg, learner, data=None, samples: int | None = None) -> dic
         work, empty = per[l] / n
         layers.append({"layer": f"lif{l + 1}" if l < mm.n_lif else "readout",
                        "event_cycles": work,
-                       "overhead_cycles": cfg.timesteps * forward_overhead(mm.groups(l)),
+                       "overhead_cycles":
+                           cfg.timesteps * forward_overhead(mm.groups(l), mm.fire_stages),
                        "empty_cycles": empty, "groups": mm.groups(l)})
     return {"config": cfg.name, "samples": n, "cycles_per_sample": cycles / n,
             "event_bound_per_sample": bound / n, "ratio": cycles / bound if bound else None,

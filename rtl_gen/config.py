@@ -123,6 +123,8 @@ class Hardware(_Section):
     weight_words: _int(16, 1 << 22, "weight memory depth in words") = 16384
     neuron_words: _int(4, 1 << 16, "membrane/state memory depth (neurons)") = 512
     max_timesteps: _int(1, 64, "threshold/gain memory depth (time steps)") = 16
+    fire_stages: _int(2, 6, "pipeline stages of the forward's FIRE data path (each one more "
+                      "cycle per layer-step; more stages, a shorter critical path)") = 3
     clock_mhz: _num(1.0, 1000.0, "target clock frequency in MHz") = 50.0
 
 

@@ -10,7 +10,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from golden.timing import DELTA_STAGES, FIRE_STAGES, PASS_STAGES, run_cycle_bound
+from golden.timing import DELTA_STAGES, PASS_STAGES, run_cycle_bound
 
 from .event_queue import EventQueue
 from .fixed_hw import round_half, rshr, rshr_var, sat, sat_sub, shift_for_round, thermometer
@@ -132,6 +132,7 @@ class TrainingEngine(wiring.Component):
         L, vb, wb, wf, vf, ab = hw.lanes, f.v_bits, f.w_bits, f.w_frac, f.v_frac, self.ab
         TM, KM, CG, SW = mm.max_timesteps, mm.max_layers, mm.cap_groups, mm.spike_width
         NR, WR, FW = mm.neuron_capacity, mm.weight_capacity, mm.frame_words
+        FS = mm.fire_stages  # FIRE data stages (hardware.fire_stages, at least 2)
         v = signed(vb)
         centering, learn_th = net.weight_centering, net.learn_threshold
         rsb = vb + math.ceil(math.log2(mm.max_width * TM + 1)) + 1  # exact row sums
@@ -308,7 +309,7 @@ class TrainingEngine(wiring.Component):
         # the cycle counters, as wide as the longest run this core can make needs (they
         # cannot wrap); a core whose longest run passes 2**32 - 1 cycles counts up to that
         # and stays there
-        bound = run_cycle_bound(mm.max_width, CG, KM, TM)
+        bound = run_cycle_bound(mm.max_width, CG, KM, TM, mm.fire_stages)
         cyc = {name: Signal(min(32, bound.bit_length()), name=f"cyc_{name}")
                for name in CYCLE_COUNTERS}
 
@@ -412,7 +413,7 @@ class TrainingEngine(wiring.Component):
         acc_w_addr = Signal(_bits(WR))
         acc_issue, acc_q, acc_add = Signal(), Signal.like(fq), Signal()
         fire_issue, fire_q = Signal(), Signal.like(fq)
-        f_drain = Signal(range(FIRE_STAGES))
+        f_drain = Signal(range(FS))
         m.d.sync += [acc_rd.eq(0), fire_issue.eq(0),
                      acc_issue.eq(acc_rd), acc_q.eq(acc_rd_q), acc_add.eq(acc_rd_add)]
         in_mask = Signal(SW)  # the layer's inputs (LOAD): frame or spike bits past n_in are 0
@@ -479,7 +480,7 @@ class TrainingEngine(wiring.Component):
             with m.State("DRAIN"):  # the last group through the LIF pipeline
                 m.d.comb += f_busy.eq(1)
                 m.d.sync += f_drain.eq(f_drain + 1)
-                with m.If(f_drain == FIRE_STAGES - 1):
+                with m.If(f_drain == FS - 1):
                     m.d.sync += f_drain.eq(0)
                     with m.If(f_is_out):
                         m.d.comb += f_done.eq(1)
@@ -488,13 +489,13 @@ class TrainingEngine(wiring.Component):
                         m.d.sync += [fl.eq(fl + 1), f_put.eq(1)]
                         m.next = "LOAD"
 
-        # FIRE data stages (FIRE_STAGES >= 2), group fire_q in stage 1: the sums and
+        # FIRE data stages (FS of them), group fire_q in stage 1: the sums and
         # membranes arrive from their memories; the LIF units take them (with three stages or
         # more: the product acc * gain registered; then current and u_pre registered) and give
         # spikes, membranes and surrogates in the last stage (group fire_w_q), when everything
         # is written. Stages beyond the LIF's three register the memories' outputs first.
         fire_w, fire_w_q = fire_issue, fire_q
-        for st in range(2, FIRE_STAGES + 1):
+        for st in range(2, FS + 1):
             nxt, nxt_q = Signal(name=f"fire_s{st}"), Signal.like(fq, name=f"fire_q{st}")
             m.d.sync += [nxt.eq(fire_w), nxt_q.eq(fire_w_q)]
             fire_w, fire_w_q = nxt, nxt_q
@@ -508,16 +509,16 @@ class TrainingEngine(wiring.Component):
 
         spikes = Signal(L)
         h_row = f_hrow + fire_w_q
-        lif_stages = min(FIRE_STAGES, 3)
+        lif_stages = min(FS, 3)
         for k in range(L):
             lif = LIFUnit(cfg, ab, stages=lif_stages)
             m.submodules[f"lif{k}"] = lif
             # the exact sum, for the history (written in the last stage)
-            a2 = delayed(a_r[k].data, FIRE_STAGES - 1, f"fire_a{k}")
+            a2 = delayed(a_r[k].data, FS - 1, f"fire_a{k}")
             m.d.comb += [
-                lif.acc.eq(delayed(a_r[k].data, FIRE_STAGES - lif_stages, f"lif_acc{k}")),
+                lif.acc.eq(delayed(a_r[k].data, FS - lif_stages, f"lif_acc{k}")),
                 lif.gain.eq(f_gain),
-                lif.u.eq(delayed(u_r[k].data, FIRE_STAGES - lif_stages, f"lif_u{k}")),
+                lif.u.eq(delayed(u_r[k].data, FS - lif_stages, f"lif_u{k}")),
                 lif.rest.eq(ft == 0), lif.vth.eq(f_vth),
                 lif.enable.eq(fire_w_q * L + k < f_n_out),
                 spikes[k].eq(lif.spike & ~f_is_out),

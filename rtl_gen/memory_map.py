@@ -46,13 +46,14 @@ class MemoryMap:
     max_width: int
     max_layers: int  # weight layers
     max_timesteps: int
+    fire_stages: int  # hardware.fire_stages
 
     @classmethod
     def of(cls, cfg) -> "MemoryMap":
         h = cfg.hardware
         return cls(h.lanes, tuple(cfg.network.layers), cfg.timesteps,
                    h.weight_words, h.neuron_words, h.max_width,
-                   h.max_layers, h.max_timesteps)
+                   h.max_layers, h.max_timesteps, h.fire_stages)
 
     # -- capacity ------------------------------------------------------------------
     @property

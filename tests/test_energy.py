@@ -348,7 +348,7 @@ def test_counts_reconcile_with_the_rtl():
         assert act.engine_cycles() == {k: ctr[k] for k in ("forward", "backward", "update")}
         # forward weight rows = forward counter - (LOAD, START, drains, FIRE) - idle ACC cycles
         rows = act.phases["fwd_acc"].reads["weights"][0] / L
-        assert rows == ctr["forward"] - T * sum(forward_overhead(g) for g in G) \
+        assert rows == ctr["forward"] - T * sum(forward_overhead(g, mm.fire_stages) for g in G) \
             - int((events == 0).sum())
         assert rows == sum(int(events[l].sum()) * G[l] for l in range(K))
         if not train:

@@ -42,6 +42,15 @@ def test_training_exact_in_every_schedule(schedule):
     assert len(fig["cycles"]) == 5 and fig["records"] > 0
 
 
+@pytest.mark.parametrize("fire_stages", [2, 4, 6])
+def test_training_exact_with_fire_stages(fire_stages):
+    """The FIRE pipeline's depth is the config's (stages beyond the LIF's three register the
+    memories' outputs first): the values and every cycle count follow golden/timing.py."""
+    cfg = _cfg([20, 11, 5], 3, 4, "dual").replace(hardware={"fire_stages": fire_stages})
+    fig = run_engine_pysim(cfg, make_params(cfg, 3), _samples(cfg, 3, [2, None, 4]))
+    assert len(fig["cycles"]) == 3 and fig["records"] > 0
+
+
 @pytest.mark.parametrize("schedule", ["serial", "dual"])
 def test_training_exact_with_two_row_groups(schedule):
     """Fan-in 2 in every weight layer: each update group is two weight rows, so groups follow

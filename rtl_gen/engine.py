@@ -13,7 +13,7 @@ from amaranth.lib.wiring import In, Out
 from golden.timing import DELTA_STAGES, PASS_STAGES, run_cycle_bound
 
 from .event_queue import EventQueue
-from .fixed_hw import round_half, rshr, rshr_var, sat, sat_sub, shift_for_round, thermometer
+from .fixed_hw import round_half, rshr, sat, sat_sub, shift_for_round, thermometer
 from .isa import WORDS_PER_LAYER, program_depth
 from .lif_unit import LIFUnit
 from .memory_map import CYCLE_COUNTERS, MemoryMap
@@ -847,9 +847,14 @@ class TrainingEngine(wiring.Component):
         u_bank = Signal.like(uj_bank)  # uj_bank of the row in its data cycle (u_issue)
         u_l0 = Signal()  # that row belongs to the input layer
         m.d.sync += u_issue.eq(0)
-        # the host keeps lr_w >= w_frac - v_frac; registered (set while idle)
-        sh_w = Signal(range(64 + max(vf - wf, 0)))
-        m.d.sync += sh_w.eq(self.lr_w + vf - wf)
+        # the centred gradient sum's width (ugrad)
+        gc_bits = max(vb + _bits(TM) + 1, rsb + 1) + 1
+        # the step's shift: the host keeps lr_w >= w_frac - v_frac; registered (set while
+        # idle), at most gc_bits (a shift past the sum's width leaves only its sign, as
+        # gc_bits does), so the shifter has no stages for more
+        sh_raw = self.lr_w + vf - wf
+        sh_w = Signal(range(gc_bits + 1))
+        m.d.sync += sh_w.eq(Mux(sh_raw > gc_bits, gc_bits, sh_raw))
         # the layer's program fields, registered with ul (in IDLE and UNEXT); dense: its
         # groups (otherwise the touched groups, all below G: the DELTA sets no other bit, and
         # a run starts with none set)
@@ -942,8 +947,9 @@ class TrainingEngine(wiring.Component):
                 m.d.comb += [d_r[k].addr.eq(u_d_addr), r_r[k].addr.eq(u_d_addr)]
         # five data stages per row: the row's spike bits and old weight registered (nothing
         # but a register after the history's bank select and the weight block RAM); the
-        # centred gradient sum (minus the row mean); the shifted step; the step saturated to
-        # one bit over the weight's; the step subtracted, saturated and written. The cycle
+        # centred gradient sum (minus the row mean); the step's shifter; its rounding, and
+        # its saturation to one bit over the weight's; the step subtracted, saturated and
+        # written. The cycle
         # counts stay: a group's last write lands four cycles after UNEXT, and only its
         # second stage needs u_m and u_da, which take the next group's values in the cycle
         # after that stage (no other row of the group is read later; after the last group
@@ -960,15 +966,17 @@ class TrainingEngine(wiring.Component):
             w_old1 = Signal(signed(wb), name=f"uw1_{k}")
             m.d.sync += w_old1.eq(w_rb[k].data)
             grad = _tree_sum(Mux(sbits1[t], u_da[k][t], 0) for t in range(TM))
-            g_c = Signal(signed(max(vb + _bits(TM) + 1, len(u_m[k])) + 1), name=f"ugrad{k}")
+            g_c = Signal(signed(gc_bits), name=f"ugrad{k}")
             w_old = Signal(signed(wb), name=f"uw{k}")
             m.d.sync += [g_c.eq(grad - u_m[k]), w_old.eq(w_old1)]
-            step = Signal(signed(len(g_c) + 1), name=f"ustep{k}")  # |step| <= |g_c| + 1
+            # the step rshr_var(g_c, sh_w): its shifter, then its rounding adder with
+            # sat_sub's first saturation (to one bit over the weight's)
+            u_sh = Signal(shift_for_round(g_c, sh_w).shape(), name=f"ushift{k}")
             w_old2 = Signal(signed(wb), name=f"uw2_{k}")
-            m.d.sync += [step.eq(rshr_var(g_c, sh_w)), w_old2.eq(w_old)]
-            step_s = Signal(signed(wb + 1), name=f"usteps{k}")  # sat_sub's first saturation
+            m.d.sync += [u_sh.eq(shift_for_round(g_c, sh_w)), w_old2.eq(w_old)]
+            step_s = Signal(signed(wb + 1), name=f"usteps{k}")
             w_old3 = Signal(signed(wb), name=f"uw3_{k}")
-            m.d.sync += [step_s.eq(sat(step, wb + 1)), w_old3.eq(w_old2)]
+            m.d.sync += [step_s.eq(sat(round_half(u_sh), wb + 1)), w_old3.eq(w_old2)]
             with m.If(u_busy):
                 m.d.comb += w_rb[k].addr.eq(u_w_addr)
             with m.If(u_iss[4]):

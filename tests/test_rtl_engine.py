@@ -51,6 +51,15 @@ def test_training_exact_with_fire_stages(fire_stages):
     assert len(fig["cycles"]) == 3 and fig["records"] > 0
 
 
+def test_training_exact_with_a_weight_shift_past_the_gradient():
+    """A weight step shifted by more than the centred gradient sum is wide (the engine
+    clamps the shift to that width: only the sign is left, which rounds to 0) leaves the
+    weights as the golden model does."""
+    cfg = _cfg([20, 11, 5], 2, 4, "serial").replace(
+        fixed={"w_bits": 8, "w_frac": 5, "v_bits": 8, "v_frac": 5}, train={"lr_shift": 24})
+    run_engine_pysim(cfg, make_params(cfg, 4), _samples(cfg, 4, [1, 3]))
+
+
 @pytest.mark.parametrize("schedule", ["serial", "dual"])
 def test_training_exact_with_two_row_groups(schedule):
     """Fan-in 2 in every weight layer: each update group is two weight rows, so groups follow

@@ -1,19 +1,20 @@
 """The UART (rtl_gen/uart.py) in amaranth.sim: loopback at full rate, receiver edge cases
-(frame error, glitch, overrun, baud mismatch), latency, divisor_for; the serial core's byte
-order and its link error when the host floods it."""
+(frame error, glitch, overrun, baud mismatch), latency, divisor_for; the LFSR baud counter
+(maximal taps, exact counts); the serial core's byte order and its link error when the host
+floods it."""
 
 from __future__ import annotations
 
 import random
 
 import pytest
-from amaranth.hdl import Elaboratable, Module
+from amaranth.hdl import Elaboratable, Module, Signal
 from amaranth.sim import Simulator
 
 from rtl_gen.config import load_config
 from rtl_gen.protocol import Err, Host, Mem, bytes_to_words, header, reply_header, words_to_bytes
 from rtl_gen.serial_core import SerialCore
-from rtl_gen.uart import UartRx, UartTx, divisor_for
+from rtl_gen.uart import LFSR_TAPS, Countdown, UartRx, UartTx, divisor_for, lfsr_step
 
 
 class Loopback(Elaboratable):
@@ -244,6 +245,95 @@ def test_divisor_for():
         divisor_for(1e6, 300_000)
     with pytest.raises(ValueError, match="positive"):
         divisor_for(12e6, 0)
+
+
+@pytest.mark.parametrize("n", range(2, 17))
+def test_lfsr_taps_are_maximal(n):
+    """Stepping from the end state (0) comes back to it after 2**n - 1 steps, every state
+    but the all-ones lock-up state seen once."""
+    seen, s = set(), 0
+    while s not in seen:
+        seen.add(s)
+        s = lfsr_step(s, n)
+    assert s == 0 and len(seen) == 2**n - 1 and 2**n - 1 not in seen
+
+
+def test_lfsr_taps_are_primitive():
+    """Every table entry, 17..24 bits too: x has order 2**n - 1 modulo 1 + sum x^tap (so
+    the XOR LFSR is maximal; the XNOR one, with an even number of taps, is the XOR one with
+    every state inverted)."""
+
+    def mulmod(a, b, p, n):
+        r = 0
+        while b:
+            r, b, a = r ^ (a if b & 1 else 0), b >> 1, a << 1
+            a ^= p if a >> n & 1 else 0
+        return r
+
+    def x_power(e, p, n):
+        r, a = 1, 2
+        while e:
+            r, e, a = mulmod(r, a, p, n) if e & 1 else r, e >> 1, mulmod(a, a, p, n)
+        return r
+
+    assert sorted(LFSR_TAPS) == list(range(2, 25))
+    for n, taps in LFSR_TAPS.items():
+        assert max(taps) == n and len(taps) % 2 == 0
+        p, order = 1 | sum(1 << t for t in taps), 2**n - 1
+        primes = {q for q in range(2, order + 1) if order % q == 0
+                  and all(q % k for k in range(2, int(q**0.5) + 1))}
+        assert x_power(order, p, n) == 1
+        assert all(x_power(order // q, p, n) != 1 for q in primes), n
+
+
+class _Counter(Elaboratable):
+    """A :class:`Countdown`: ``step`` steps it (when not at 0); ``load = k + 1`` loads
+    ``loads[k]``, written after the step as in UartRx (the load wins)."""
+
+    def __init__(self, loads):
+        self.loads, self.c = loads, Countdown(loads)
+        self.step, self.load = Signal(), Signal(range(len(loads) + 1))
+
+    def elaborate(self, platform):
+        m = Module()
+        with m.If(self.step & ~self.c.zero):
+            m.d.sync += self.c.step()
+        for k, v in enumerate(self.loads):
+            with m.If(self.load == k + 1):
+                m.d.sync += self.c.load(v)
+        return m
+
+
+@pytest.mark.parametrize("loads,n", [([0, 1, 2, 6], 3), ([3, 7], 4), ([5, 30, 200, 254], 8)])
+def test_countdown_counts_exactly(loads, n):
+    """``zero`` rises exactly ``v`` steps after ``load(v)`` (6 and 254 use every state of
+    the LFSR); it is 1 at reset; idle cycles hold the count; a load beats a step."""
+    dut = _Counter(loads)
+    assert dut.c.n == n
+    rng = random.Random(n)
+
+    async def tb(ctx):
+        assert ctx.get(dut.c.zero) == 1
+        for k, v in enumerate(loads):  # load, then step every cycle
+            ctx.set(dut.load, k + 1)
+            await ctx.tick()
+            ctx.set(dut.load, 0)
+            ctx.set(dut.step, 1)
+            for i in range(v + 2):
+                assert ctx.get(dut.c.zero) == (i >= v), (v, i)
+                await ctx.tick()
+            ctx.set(dut.step, 0)
+        count = 0  # random loads and steps against a model
+        for _ in range(3000):
+            k = rng.randrange(len(loads) + 1) if rng.random() < 0.02 else 0
+            step = rng.random() < 0.7
+            ctx.set(dut.load, k)
+            ctx.set(dut.step, step)
+            await ctx.tick()
+            count = loads[k - 1] if k else count - (step and count > 0)
+            assert ctx.get(dut.c.zero) == (count == 0)
+
+    _simulate(dut, tb)
 
 
 @pytest.mark.parametrize("bad", [3, 0, -8, 4.0, True, "8"])

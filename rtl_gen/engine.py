@@ -740,15 +740,17 @@ class TrainingEngine(wiring.Component):
             m.d.sync += [o1.eq(o_r[k].data), ds1.eq(Mux(ds_zero, 0, s_r[k].data)),
                          h1.eq(h_r[k].data[:vb]), a1.eq(h_r[k].data[vb:]), r1.eq(r_r[k].data),
                          valid1.eq(cls < b_n_out), is_label1.eq(cls == label)]
-            # stage 2
+            # stage 2 (readout: the error, saturated)
             err = Signal(signed(vb + 2), name=f"err{k}")
             m.d.comb += err.eq(o1 - Mux(is_label1, target, 0))
-            e = sat(err, vb)
-            keep = Mux(is_label1, e < 0, e > 0) if hinge else 1
-            err2 = Signal(v, name=f"err2_{k}")  # readout: da (error or 0)
+            e2 = Signal(v, name=f"e2_{k}")
             p_dh = Signal(signed(2 * vb), name=f"p_dh{k}")
-            m.d.sync += [p_dh.eq(Mux(valid1, ds1 * h1, 0)), err2.eq(Mux(valid1 & keep, e, 0))]
-            # stage 3
+            m.d.sync += [p_dh.eq(Mux(valid1, ds1 * h1, 0)), e2.eq(sat(err, vb))]
+            # stage 3 (readout: da, the error or 0 where the hinge keeps none)
+            is_label2 = delayed(is_label1, 1, f"is_label1_{k}")
+            keep = Mux(is_label2, e2 < 0, e2 > 0) if hinge else 1
+            err3 = Signal(v, name=f"err3_{k}")
+            m.d.sync += err3.eq(Mux(delayed(valid1, 1, f"valid1_{k}") & keep, e2, 0))
             delta = sat(rshr(p_dh, vf), vb)
             m.d.sync += delta3[k].eq(delta)
             a1_3 = delayed(a1, 1, f"a1_{k}")
@@ -769,7 +771,7 @@ class TrainingEngine(wiring.Component):
             p_dgs.append(p_dg)
             # stage 5
             lif_da = sat(rshr(p_da, vf), vb) if centering else p_da
-            m.d.sync += da5[k].eq(Mux(b_is_out, delayed(err2, 2, f"err2_{k}"), lif_da))
+            m.d.sync += da5[k].eq(Mux(b_is_out, delayed(err3, 1, f"err3_{k}"), lif_da))
             # stage 6
             m.d.comb += [d_w[k].addr.eq(b_hbase + d_q6),
                          d_w[k].data.eq(da5[k].replicate(TM)),

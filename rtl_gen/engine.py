@@ -335,8 +335,17 @@ class TrainingEngine(wiring.Component):
         with m.If(sched_busy):
             m.d.sync += cyc["total"].eq(inc(cyc["total"]))
         T = p_T
+        # GO's compares, registered in the cycle before it (in IDLE for f_t = b_t = 0, in
+        # WAIT for the steps GO will see), so GO decodes no comparator
+        f_more, b_behind, b_more, f_last = Signal(), Signal(), Signal(), Signal()
+
+        def go_compares(ft_, bt_):
+            return [f_more.eq(ft_ < T), b_behind.eq(bt_ < ft_), b_more.eq(bt_ < T),
+                    f_last.eq(ft_ == T - 1)]
+
         with m.FSM(name="sched"):
             with m.State("IDLE"):
+                m.d.sync += go_compares(Const(0), Const(0))
                 with m.If(self.run):
                     m.d.sync += [train.eq(self.train), f_t.eq(0),
                                  b_t.eq(0), fb_turn.eq(0)]
@@ -348,20 +357,20 @@ class TrainingEngine(wiring.Component):
                 with m.If(~train):
                     m.d.comb += go_f.eq(1)
                 if hw.schedule == "dual":
-                    with m.Elif((f_t < T) | (b_t < f_t)):
-                        m.d.comb += [go_f.eq(f_t < T), go_b.eq(b_t < f_t)]
+                    with m.Elif(f_more | b_behind):
+                        m.d.comb += [go_f.eq(f_more), go_b.eq(b_behind)]
                     with m.Else():
                         m.d.comb += go_u.eq(1)
                 else:
-                    with m.Elif((f_t < T) & ~fb_turn):
+                    with m.Elif(f_more & ~fb_turn):
                         m.d.comb += go_f.eq(1)
-                    with m.Elif(b_t < T):
+                    with m.Elif(b_more):
                         m.d.comb += go_b.eq(1)
                     with m.Else():
                         m.d.comb += go_u.eq(1)
                 m.d.comb += [f_start.eq(go_f), b_start.eq(go_b), u_start.eq(go_u)]
                 m.d.sync += [wait_f.eq(go_f), wait_b.eq(go_b), wait_u.eq(go_u),
-                             last_stage.eq(go_u | (~train & (f_t == T - 1)))]
+                             last_stage.eq(go_u | (~train & f_last))]
                 with m.If(go_f):
                     m.d.sync += f_t.eq(f_t + 1)
                 with m.If(go_b):
@@ -370,6 +379,7 @@ class TrainingEngine(wiring.Component):
                 m.next = "WAIT"
             with m.State("WAIT"):
                 m.d.comb += sched_busy.eq(1)
+                m.d.sync += go_compares(f_t, b_t)
                 rem_f = wait_f & ~f_done
                 rem_b = wait_b & ~b_done
                 rem_u = wait_u & ~u_done

@@ -813,6 +813,8 @@ class TrainingEngine(wiring.Component):
         # 3. their sum, registered
         # 4. ds[j] accumulated over j's listed groups; the total registered at its last group
         # 5. the rounded, saturated total written to ds[j]
+        # The rounding's half (2**(w_frac-1)) is where the accumulator starts, so the write
+        # only shifts and saturates: rshr(sum, wf) = (sum + 2**(wf-1)) >> wf
         assert PASS_STAGES == 5, "the PASS data path below has five stages"
         p_prod = [Signal(signed(vb + wb), name=f"p_prod{k}") for k in range(L)]
         p_iss = [p_issue]  # p_iss[s]: a row is in stage s + 1
@@ -831,16 +833,17 @@ class TrainingEngine(wiring.Component):
                          p_prod[k].eq(p_d1 * p_w1)]
         p_tot = Signal(signed(vb + wb + _bits(L + 1)))
         m.d.sync += p_tot.eq(_tree_sum(p_prod))
-        p_acc = Signal(signed(vb + wb + _bits(L + 1) + _bits(CG + 1) + 1))
+        p_half = 1 << (wf - 1) if wf else 0
+        p_acc = Signal(signed(vb + wb + _bits(L + 1) + _bits(CG + 1) + 2), init=p_half)
         p_fin = Signal.like(p_acc)
         p_sum = p_acc + p_tot
         with m.If(p_iss[3]):
-            m.d.sync += p_acc.eq(Mux(p_acc_last, 0, p_sum))
+            m.d.sync += p_acc.eq(Mux(p_acc_last, p_half, p_sum))
             with m.If(p_acc_last):
                 m.d.sync += p_fin.eq(p_sum)
         with m.If(p_iss[4]):
             for k in range(L):
-                m.d.comb += [s_w[k].addr.eq(p_wr_row), s_w[k].data.eq(sat(rshr(p_fin, wf), vb)),
+                m.d.comb += [s_w[k].addr.eq(p_wr_row), s_w[k].data.eq(sat(p_fin >> wf, vb)),
                              s_w[k].en.eq(p_wr_last & (p_wr_bank == k))]
 
         # ---- update engine: every touched group of every weight layer ----------------------

@@ -427,9 +427,9 @@ class TrainingEngine(wiring.Component):
         m.d.sync += [acc_rd.eq(0), fire_issue.eq(0),
                      acc_issue.eq(acc_rd), acc_q.eq(acc_rd_q), acc_add.eq(acc_rd_add)]
         in_mask = Signal(SW)  # the layer's inputs (LOAD): frame or spike bits past n_in are 0
-        f_put = Signal()  # in LOAD (a register)
+        f_put = Signal()  # in LOAD, from a register (it steers the queue's search input)
         m.d.sync += f_put.eq(0)
-        f_vector = Signal(SW)  # the vector the forward puts in LOAD
+        m.d.comb += queue.put.eq(f_put)
         host_f_addr = Signal(range(TM))
         with m.FSM(name="fwd"):
             with m.State("IDLE"):
@@ -445,7 +445,7 @@ class TrainingEngine(wiring.Component):
                 vec = Signal(SW)
                 m.d.comb += in_mask.eq(thermometer(n_in_a[fl], SW))
                 m.d.comb += vec.eq(Mux(fl == 0, frames_a[ft][:min(SW, 32 * FW)], nvec) & in_mask)
-                m.d.comb += f_vector.eq(in_mask if dense else vec)
+                m.d.comb += queue.put_vector.eq(in_mask if dense else vec)
                 if dense:
                     m.d.sync += f_vec.eq(vec)
                 m.next = "START"
@@ -870,37 +870,37 @@ class TrainingEngine(wiring.Component):
         sh_raw = self.lr_w + vf - wf
         sh_w = Signal(range(gc_bits + 1))
         m.d.sync += sh_w.eq(Mux(sh_raw > gc_bits, gc_bits, sh_raw))
-        # the layer's program fields, registered with ul (in IDLE and UNEXT)
+        # the layer's program fields, registered with ul (in IDLE and UNEXT); dense: its
+        # groups (otherwise the touched groups, all below G: the DELTA sets no other bit, and
+        # a run starts with none set)
+        g_mask = Signal(CG) if dense else None
         u_G, u_n_in, u_hbase, u_wbase, u_is_out = (
             u_lay.G, u_lay.n_in, u_lay.hbase, u_lay.wbase, u_lay.is_out)
         if centering:  # (the readout's row sums are taken as 0: its mean is 0)
             m.d.comb += [u_m[k].eq(rshr(p_dgs[k], f.recip_bits)) for k in range(L)]
         u_hist_row = Signal(range(KM * CG + 1))  # (ul - 1) * CG: the layer's spike history
 
-        # the queue takes the layer's groups to update in the cycle before USTART (set_ul),
-        # so it offers the first in UNEXT: the layer to come is ul + 1 while the update is
-        # busy, 0 while idle. Dense: all its groups; otherwise the touched groups (all below
-        # G: the DELTA sets no other bit, and a run starts with none set), its touched row,
-        # registered: read while the update is idle (layer 0) or busy with the layer before
-        # (nothing writes that row then: the update clears only its own layer's, in
-        # USTART), latched every cycle, so the queue stores a register, no block RAM output
-        u_put = Signal()
-        u_next = Mux(u_busy, ul + 1, 0)
-        u_vector = Signal(CG)
+        u_load = Signal()  # in USTART, from a register: the queue's search input is steered
+        m.d.sync += u_load.eq(0)  # by it (the touched row or the pending groups)
+        m.d.comb += queue.load.eq(u_load)
         if dense:
-            m.d.comb += u_vector.eq(thermometer(groups_a[u_next], CG))
+            m.d.comb += queue.vector.eq(g_mask)
         else:
-            m.d.comb += touched_r.addr.eq(u_next)
-            m.d.sync += u_vector.eq(touched_r.data)
-        # one queue: the forward puts in LOAD, the update in the cycle before USTART, and
-        # they never run at once
-        m.d.comb += [queue.put.eq(f_put | u_put),
-                     queue.put_vector.eq(Mux(f_busy, f_vector, u_vector))]
+            # the touched row of the layer to come, registered: read while the update is idle
+            # (layer 0) or busy with the layer before (nothing writes that row then: the
+            # update clears only its own layer's, in USTART), latched every cycle, so the
+            # row is a register by USTART and the queue searches no block RAM output
+            t_row = Signal(CG)
+            m.d.comb += touched_r.addr.eq(Mux(u_busy, ul + 1, 0))
+            m.d.sync += t_row.eq(touched_r.data)
+            m.d.comb += queue.vector.eq(t_row)
 
         def set_ul(val):  # (the next cycle is USTART)
             m.d.sync += u_lay.load(val)
-            m.d.comb += u_put.eq(1)
+            m.d.sync += u_load.eq(1)
             m.d.sync += [ul.eq(val), u_hist_row.eq((val - 1) * CG)]
+            if dense:
+                m.d.sync += g_mask.eq(thermometer(groups_a[val], CG))
         t_mask = Signal(TM)
         m.d.comb += t_mask.eq(thermometer(p_T, TM))
         with m.FSM(name="upd"):

@@ -79,10 +79,15 @@ class EventQueue(wiring.Component):
 
     Members
     -------
+    load : In(1)
+        Take ``vector`` (replacing anything pending or offered); its first index is offered
+        in the next cycle.
+    vector : In(width)
+        The spike vector taken by ``load``.
     put : In(1)
         Store ``put_vector`` (replacing anything pending or offered); its first index is
-        offered in the second cycle after. ``put_vector`` feeds only a register: the search
-        that follows reads that register, never this input.
+        offered in the second cycle after. ``put_vector`` feeds only a register: for a vector
+        ready a cycle before its indices are wanted. (Not together with ``load``.)
     put_vector : In(width)
         The spike vector stored by ``put``.
     o : Out(stream.Signature(event_layout(width)))
@@ -92,11 +97,11 @@ class EventQueue(wiring.Component):
     Latency and throughput: each accepted index is cleared and the next is offered in the
     following cycle, so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero
     vector takes none. The queue registers the offered index and the bits after it
-    (``pend``); whenever nothing is offered or the offer is taken, it searches ``pend``
-    (:func:`lowest_set`) for the next offer and the bits after it. ``index`` and ``valid``
-    come from registers, ``last`` from a reduction of ``pend``. ``o.ready`` steers the
-    search's enable, so it should come from registers and little logic (the engine's
-    does); ``put`` steers only the register's input.
+    (``pend``); whenever nothing is offered or the offer is taken, it searches the bits
+    that will be pending (:func:`lowest_set`: a loaded vector, or ``pend``) for the next
+    offer and the bits after it. ``index`` and ``valid`` come from registers, ``last`` from
+    a reduction of ``pend``. ``load``, ``put`` and ``o.ready`` steer the search's input, so
+    they should come from registers (the engine's do).
     """
 
     def __init__(self, width: int):
@@ -105,6 +110,8 @@ class EventQueue(wiring.Component):
             raise ValueError(f"width must be at least 1, not {width!r}")
         self.width = width
         super().__init__({
+            "load": In(1),
+            "vector": In(width),
             "put": In(1),
             "put_vector": In(width),
             "o": Out(stream.Signature(event_layout(width))),
@@ -113,14 +120,19 @@ class EventQueue(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         w = self.width
-        pend = Signal(w)  # the bits after the offered index (after put: the vector)
+        pend = Signal(w)  # the bits after the offered index
         index = Signal.like(self.o.payload.index)
         valid = Signal()
-        found, first, below = lowest_set(pend, w)
-        with m.If(self.put):
-            m.d.sync += [pend.eq(self.put_vector), valid.eq(0)]
-        with m.Elif(~valid | self.o.ready):
-            m.d.sync += [pend.eq(pend & Cat(below)), valid.eq(found), index.eq(first)]
+        nxt = Signal(w)  # the bits searched for the next offer
+        m.d.comb += nxt.eq(Mux(self.load, self.vector, pend))
+        found, first, below = lowest_set(nxt, w)
+        keep = Mux(self.put, self.put_vector, nxt)  # (put rides on the search's last LUT)
+        with m.If(self.put | self.load | ~valid | self.o.ready):
+            m.d.sync += pend.eq(keep & (Cat(below) | self.put.replicate(w)))
+            with m.If(self.put):
+                m.d.sync += valid.eq(0)
+            with m.Else():
+                m.d.sync += [valid.eq(found), index.eq(first)]
         m.d.comb += [self.o.valid.eq(valid), self.o.payload.index.eq(index),
                      self.o.payload.last.eq(~pend.any())]
         return m

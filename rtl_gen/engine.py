@@ -482,11 +482,11 @@ class TrainingEngine(wiring.Component):
                 m.d.sync += [fire_issue.eq(1), fire_q.eq(fq)]
                 for k in range(L):
                     m.d.comb += [a_r[k].addr.eq(fq), u_r[k].addr.eq(f_hbase + fq)]
-                with m.If(fq == f_G - 1):
+                with m.If(f_at_last):  # (fq == G - 1: fq is 0 after the ACC)
                     m.d.sync += fq.eq(0)
                     m.next = "DRAIN"
                 with m.Else():
-                    m.d.sync += fq.eq(fq + 1)
+                    m.d.sync += [fq.eq(fq + 1), f_at_last.eq(fq + 2 == f_G)]
             with m.State("DRAIN"):  # the last group through the LIF pipeline
                 m.d.comb += f_busy.eq(1)
                 m.d.sync += f_drain.eq(f_drain + 1)
@@ -579,6 +579,9 @@ class TrainingEngine(wiring.Component):
         (nzmem,) = mems("nzlist", 1, shape=unsigned(_bits(CG)), depth=max(CG, 2))
         nz_r, nz_w = rport(nzmem), nzmem.write_port()
         nz_cnt = Signal(range(CG + 1))
+        # the PASS's loop exits, registered (pidx == nz_cnt - 1, pj == n_in - 1): its row
+        # loop decodes no comparator
+        p_at_last, pj_last = Signal(), Signal()
         d_issue, d_q = Signal(), Signal.like(bq)
         b_drain = Signal(range(DELTA_STAGES))
         pj = Signal(range(max(mm.max_width, 2)))  # pass: input index, its bank and row
@@ -670,7 +673,8 @@ class TrainingEngine(wiring.Component):
                                      g_w.data.eq(sat(b_gain - g_step, vb))]
                 with m.If((bl != 0) & ((nz_cnt != 0) | dense)):
                     m.d.sync += [pj.eq(0), pj_bank.eq(0), pj_row.eq(0), pidx.eq(0),
-                                 p_base.eq(wbase_a[bl])]
+                                 p_base.eq(wbase_a[bl]), p_at_last.eq(nz_cnt == 1),
+                                 pj_last.eq(b_n_in == 1)]
                     m.next = "PASS"
                 with m.Elif(bl == 0):
                     m.d.comb += b_done.eq(1)
@@ -684,16 +688,17 @@ class TrainingEngine(wiring.Component):
                 for k in range(L):
                     m.d.comb += [w_rb[k].addr.eq(p_base + q_now),
                                  d_r[k].addr.eq(b_hbase + q_now)]
-                last_idx = pidx == nz_cnt - 1
+                last_idx = p_at_last  # pidx == nz_cnt - 1
                 m.d.comb += nz_r.addr.eq(Mux(last_idx, 0, pidx + 1))
                 m.d.sync += [p_issue.eq(1), p_last.eq(last_idx)]
                 with m.If(last_idx):
-                    m.d.sync += [pidx.eq(0), pj.eq(pj + 1), p_base.eq(p_base + b_G)]
+                    m.d.sync += [pidx.eq(0), pj.eq(pj + 1), p_base.eq(p_base + b_G),
+                                 p_at_last.eq(nz_cnt == 1), pj_last.eq(pj + 2 == b_n_in)]
                     m.d.sync += step_bank_row(pj_bank, pj_row)
-                    with m.If(pj == b_n_in - 1):
+                    with m.If(pj_last):  # pj == n_in - 1
                         m.next = "PDRAIN"
                 with m.Else():
-                    m.d.sync += pidx.eq(pidx + 1)
+                    m.d.sync += [pidx.eq(pidx + 1), p_at_last.eq(pidx + 2 == nz_cnt)]
             with m.State("PDRAIN"):  # the PASS pipeline drains (its last ds written)
                 m.d.comb += b_busy.eq(1)
                 m.d.sync += p_drain.eq(p_drain + 1)

@@ -210,9 +210,15 @@ class HostInterface(wiring.Component):
                      self.mem_re.eq(issue)]
         with m.If(issue | we):  # (a READ's word read, or a WRITE's written)
             m.d.sync += addr.eq(addr + 1)
+        # whether a read may issue, from registers: words left to read (to_read != 0,
+        # kept with to_read) and room in the buffer for one more word besides those in it
+        # and in flight (credits: depth - level - reads in flight, one back per word sent)
+        more = Signal()
+        credits = Signal(range(rbuf.depth + 1), init=rbuf.depth)
+        m.d.sync += credits.eq(credits - issue + (rbuf.r_en & rbuf.r_rdy))
         with m.If(issue):
-            m.d.sync += to_read.eq(to_read - 1)
-        room = (to_read != 0) & (rbuf.level + in_flight[0] + in_flight[1] < rbuf.depth)
+            m.d.sync += [to_read.eq(to_read - 1), more.eq(to_read != 1)]
+        room = more & (credits != 0)
 
         m.d.sync += self.run.eq(0)
         with m.FSM():
@@ -259,7 +265,8 @@ class HostInterface(wiring.Component):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
                                 with m.Elif(is_read):  # the length (read from EXEC on)
                                     n = word[0:24]
-                                    m.d.sync += [rlen.eq(n), to_read.eq(n)]
+                                    m.d.sync += [rlen.eq(n), to_read.eq(n),
+                                                 more.eq(n != 0)]
                                     with m.If(n[nb:].any() | (n[:nb] > span)):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
                                 with m.Else():  # a WRITE data word
@@ -298,7 +305,7 @@ class HostInterface(wiring.Component):
                 with m.If(is_read & (err == 0)):
                     m.d.comb += issue.eq(room)
                 with m.If(err.any() | no_program | bad_train):  # (st != 0, from its terms)
-                    m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0)]
+                    m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0), more.eq(0)]
                 with m.Else():
                     with m.If(~keeps_rlen):
                         m.d.sync += rlen.eq(Mux(is_status, 2, 0))

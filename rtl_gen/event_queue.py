@@ -6,7 +6,7 @@ from amaranth.hdl import Cat, Const, Module, Mux, Signal, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["EventQueue", "event_layout", "lowest_set", "at_least_two"]
+__all__ = ["EventQueue", "event_layout", "lowest_set"]
 
 
 def event_layout(width: int) -> data.StructLayout:
@@ -69,20 +69,6 @@ def lowest_set(x, width: int):
     return any_of(0, n), Cat(index_of(0, n) or [Const(0)]), below[:width]
 
 
-def at_least_two(bits):
-    """Whether two or more of ``bits`` (a list of 1-bit values) are set: each part of up to
-    four has an "any" and a "two" (an OR of its pairs), then two of the parts' anys or one
-    part's two. A logarithmic number of LUTs deep, no adder."""
-    bits = list(bits)
-    if len(bits) <= 4:
-        pairs = [a & b for i, a in enumerate(bits) for b in bits[i + 1:]]
-        return Cat(pairs).any() if pairs else Const(0)
-    size = -(-len(bits) // 4)
-    parts = [bits[i:i + size] for i in range(0, len(bits), size)]
-    return Cat(at_least_two(p) for p in parts).any() | \
-        at_least_two([Cat(p).any() for p in parts])
-
-
 class EventQueue(wiring.Component):
     """Turns a spike vector into the stream of its active indices, lowest first.
 
@@ -113,8 +99,8 @@ class EventQueue(wiring.Component):
     vector takes none. The queue registers the offered index and the bits after it
     (``pend``); whenever nothing is offered or the offer is taken, it searches the bits
     that will be pending (:func:`lowest_set`: a loaded vector, or ``pend``) for the next
-    offer and the bits after it, and whether that offer is the last (fewer than two bits:
-    :func:`at_least_two`). ``index``, ``valid`` and ``last`` come from registers. ``load``, ``put`` and ``o.ready`` steer the search's input, so
+    offer and the bits after it. ``index`` and ``valid`` come from registers, ``last`` from
+    a reduction of ``pend``. ``load``, ``put`` and ``o.ready`` steer the search's input, so
     they should come from registers (the engine's do).
     """
 
@@ -136,7 +122,7 @@ class EventQueue(wiring.Component):
         w = self.width
         pend = Signal(w)  # the bits after the offered index
         index = Signal.like(self.o.payload.index)
-        valid, last = Signal(), Signal()
+        valid = Signal()
         nxt = Signal(w)  # the bits searched for the next offer
         m.d.comb += nxt.eq(Mux(self.load, self.vector, pend))
         found, first, below = lowest_set(nxt, w)
@@ -146,8 +132,7 @@ class EventQueue(wiring.Component):
             with m.If(self.put):
                 m.d.sync += valid.eq(0)
             with m.Else():
-                m.d.sync += [valid.eq(found), index.eq(first),
-                             last.eq(~at_least_two(nxt[i] for i in range(w)))]
+                m.d.sync += [valid.eq(found), index.eq(first)]
         m.d.comb += [self.o.valid.eq(valid), self.o.payload.index.eq(index),
-                     self.o.payload.last.eq(last)]
+                     self.o.payload.last.eq(~pend.any())]
         return m

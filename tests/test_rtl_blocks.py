@@ -11,7 +11,7 @@ from golden.fixed_model import FixedArith
 from golden.fixed_point import hi, lo, rshr
 from golden.fixed_point import sat as golden_sat
 from rtl_gen.config import load_config
-from rtl_gen.event_queue import EventQueue, at_least_two, lowest_set
+from rtl_gen.event_queue import EventQueue, lowest_set
 from rtl_gen.engine import acc_bits
 from rtl_gen.fixed_hw import rshr as hw_rshr
 from rtl_gen.fixed_hw import rshr_var, sat, sat_sub, thermometer
@@ -193,14 +193,6 @@ def test_lowest_set_every_vector(width):
         if xv:
             assert got >> 1 & ((1 << nb) - 1) == (xv & -xv).bit_length() - 1, xv
         assert [got >> (1 + nb + i) & 1 for i in range(width)] == want_below, xv
-
-
-@pytest.mark.parametrize("width", [1, 2, 4, 5, 11, 17])
-def test_at_least_two_every_vector(width):
-    """The queue's "last" search: whether two or more bits are set, over every vector."""
-    x = Signal(width)
-    xs, seen = _every_value(x, at_least_two(x[i] for i in range(width)))
-    assert seen == [int(bin(xv).count("1") >= 2) for xv in xs]
 
 
 def test_event_queue_rejects_zero_width():

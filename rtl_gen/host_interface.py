@@ -192,9 +192,6 @@ class HostInterface(wiring.Component):
         m.d.comb += p_span.eq(self._limit(m, p_mem) - p_addr[:nb])
         p_past = p_addr[nb:].any() | p_span[nb]
         span = Signal(nb)
-        # READ's length past the memory's end: a flag of its own (set by the last payload
-        # word, seen by EXEC as BAD_ADDRESS), so its comparator feeds no err priority logic
-        r_long = Signal()
         w_chk = Signal()
         m.d.sync += w_chk.eq(0)
         w_long = w_chk & (count[nb:].any() | (count[:nb] > span))
@@ -241,7 +238,7 @@ class HostInterface(wiring.Component):
                 h_read, h_run = h_op == Op.READ, (h_op == Op.INFER) | (h_op == Op.TRAIN)
                 with m.If(self.i.valid):
                     m.d.sync += [
-                        op.eq(h_op), count.eq(h_count), first.eq(1), r_long.eq(0),
+                        op.eq(h_op), count.eq(h_count), first.eq(1),
                         is_read.eq(h_read), is_train.eq(h_op == Op.TRAIN), is_run.eq(h_run),
                         is_status.eq(h_op == Op.STATUS),
                         err.eq(Mux(~known, Err.UNKNOWN_OP, Mux(len_ok, 0, Err.BAD_LENGTH))),
@@ -269,8 +266,9 @@ class HostInterface(wiring.Component):
                                 with m.Elif(is_read):  # the length (read from EXEC on)
                                     n = word[0:24]
                                     m.d.sync += [rlen.eq(n), to_read.eq(n),
-                                                 more.eq(n != 0),
-                                                 r_long.eq(n[nb:].any() | (n[:nb] > span))]
+                                                 more.eq(n != 0)]
+                                    with m.If(n[nb:].any() | (n[:nb] > span)):
+                                        m.d.sync += err.eq(Err.BAD_ADDRESS)
                                 with m.Else():  # a WRITE data word
                                     m.d.sync += [we.eq(~w_long), wdata.eq(word)]
                             with m.Case(Op.SET_LR):
@@ -296,19 +294,17 @@ class HostInterface(wiring.Component):
                 bad_train = is_train & bad_label
                 with m.If(err != 0):
                     m.d.comb += st.eq(err)
-                with m.Elif(r_long):
-                    m.d.comb += st.eq(Err.BAD_ADDRESS)
                 with m.Elif(no_program):
                     m.d.comb += st.eq(Err.NO_PROGRAM)
                 with m.Elif(bad_train):
                     m.d.comb += st.eq(Err.BAD_VALUE)
                 m.d.sync += status.eq(st)
                 m.next = "REPLY"
-                # a READ's status is err or r_long: its reads are steered by them alone, not
-                # by the other ops' checks (rlen = to_read = n since its 2nd payload word)
-                with m.If(is_read & (err == 0) & ~r_long):
+                # a READ's status is err: its reads are steered by err alone, not by the
+                # other ops' checks (rlen = to_read = n since its 2nd payload word)
+                with m.If(is_read & (err == 0)):
                     m.d.comb += issue.eq(room)
-                with m.If(err.any() | r_long | no_program | bad_train):  # (st != 0)
+                with m.If(err.any() | no_program | bad_train):  # (st != 0, from its terms)
                     m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0), more.eq(0)]
                 with m.Else():
                     with m.If(~keeps_rlen):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Module, Mux, Signal
 from amaranth.lib import stream, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
+from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from .protocol import COUNT_LIMIT, Err, Op
@@ -75,9 +75,8 @@ class HostInterface(wiring.Component):
     ``done``). READ data follows at one word per cycle while ``o.ready`` is high: reads are
     issued from the execution cycle on, the range being checked by then (``mem_rdata`` is
     expected two cycles after ``mem_re``: a block RAM's registered read and a register after
-    the bank select; it is written into an 8-word buffer then, whose storage is a block
-    RAM or LUT RAM, and offered two cycles later), as long as the buffer has room for it
-    and the reads in flight (so
+    the bank select; it is written into a 4-word buffer then), as long as the buffer has
+    room for it and the reads in flight (so
     back-pressure only pauses the stream and the memories' read addresses never wait on
     ``o.ready``). ``i.ready`` is low from execution until the reply's last word is accepted.
     Every check of a command is decided before it changes any state: an error changes only
@@ -200,13 +199,10 @@ class HostInterface(wiring.Component):
             m.d.sync += err.eq(Err.BAD_ADDRESS)
 
         # READ data: a word read in one cycle is on mem_rdata two cycles later (the memory's
-        # registered read, then the engine's register) and goes into the buffer then, which
-        # offers it two cycles after that (a memory, then its output register: the buffer
-        # is a block RAM or LUT RAM, not 128 flip-flops and their read multiplexer); a read
-        # is issued only when the buffer has room for it and for the reads in flight (a
-        # word holds its place from its read until it is sent, five cycles at full rate:
-        # seven places keep one word a cycle flowing while o.ready is high)
-        m.submodules.rbuf = rbuf = SyncFIFOBuffered(width=32, depth=8)
+        # registered read, then the engine's register) and goes into the buffer then; a read
+        # is issued only when the buffer has room for it and for the two reads in flight
+        # (four words keep one word a cycle flowing while o.ready is high)
+        m.submodules.rbuf = rbuf = SyncFIFO(width=32, depth=4)
         in_flight = Signal(2)  # bit 1: the word is on mem_rdata
         issue = Signal()  # read the word at addr (READ, from EXEC on)
         m.d.sync += in_flight.eq(Cat(issue, in_flight[0]))
@@ -216,11 +212,9 @@ class HostInterface(wiring.Component):
             m.d.sync += addr.eq(addr + 1)
         # whether a read may issue, from registers: words left to read (to_read != 0,
         # kept with to_read) and room in the buffer for one more word besides those in it
-        # and in flight (credits: depth - 1 - level - reads in flight, one back per word
-        # sent; one place spare, as the buffer takes no word when its memory part is full,
-        # which a word on its way to the output register can leave it)
+        # and in flight (credits: depth - level - reads in flight, one back per word sent)
         more = Signal()
-        credits = Signal(range(rbuf.depth), init=rbuf.depth - 1)
+        credits = Signal(range(rbuf.depth + 1), init=rbuf.depth)
         m.d.sync += credits.eq(credits - issue + (rbuf.r_en & rbuf.r_rdy))
         with m.If(issue):
             m.d.sync += [to_read.eq(to_read - 1), more.eq(to_read != 1)]

@@ -388,9 +388,9 @@ def test_full_rate_writes_and_reads():
     cmds = [H.write(Mem.WEIGHTS, 0, vals), H.read(Mem.WEIGHTS, 0, 40), H.nop(), H.nop()]
     trace, _ = run_commands([c.words for c in cmds], idle=0, backpressure=0)
     rc = trace.cmds[1].reply_cycles
-    # the first word 3 cycles after the header (read in EXEC, registered, into the
-    # buffer's memory, its output register), then one a cycle
-    assert rc == [rc[0]] + list(range(rc[0] + 3, rc[0] + 43)), \
+    # the first word 2 cycles after the header (read in EXEC, registered, buffered), then
+    # one a cycle
+    assert rc == [rc[0]] + list(range(rc[0] + 2, rc[0] + 42)), \
         "READ reply not at one word per cycle"
     # a command's reply header comes 2 cycles after its last word; the next header is taken
     # the cycle after the reply's last word

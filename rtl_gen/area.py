@@ -57,6 +57,7 @@ BLOCK_LABELS = {
     "core.engine.queue": "event queue (forward input spikes, update's touched groups)",
     "core.engine.lif#": "LIF units, one per lane",
     "core.host": "host interface: command decoder",
+    "core.host.rbuf": "host interface: READ's word buffer (4 words of flip-flops)",
     "rx_fifo": "receive FIFO (command words)",
     "rx_fifo (memories)": "receive FIFO storage",
     "uart_rx": "UART receiver",

@@ -712,8 +712,9 @@ class TrainingEngine(wiring.Component):
         # DELTA data stages (a pipeline of DELTA_STAGES = 7, one group a cycle), all lanes,
         # at most one multiplier or one adder chain between registers:
         # 1. the group's memory words registered (o, ds, h, a, row sum), the class compares
-        # 2. the readout error; the product ds * h (LIF)
-        # 3. delta = sat(rshr(ds * h)) (LIF)
+        # 2. the readout error, saturated; the product ds * h (LIF)
+        # 3. the readout's da (the error, or 0 where the hinge keeps none); delta =
+        #    sat(rshr(ds * h)) (LIF)
         # 4. the products delta * a and delta * g registered; the threshold gradient sum
         # 5. da: the readout's error, or sat(rshr(delta * g)) (LIF); the gain gradient sum
         # 6. da written, the group listed if its da is not all zero; the product da * count

@@ -774,8 +774,13 @@ class TrainingEngine(wiring.Component):
             p_da = Signal(signed(2 * vb), name=f"p_da{k}")
             m.d.sync += p_da.eq(delta3[k] * b_gain if centering else delta3[k])
             if centering:
-                with m.If(u_busy):  # (mul_a: in the UROW state below)
-                    m.d.sync += mul_b[k].eq(u_lay.recip)
+                # the operands: the update's row sums and recip in a group's first row
+                # cycle (u_first, a register: no state decode before the multiplier's
+                # operand registers), else the DELTA's; the update's product is taken only
+                # in the next cycle (u_mean_cap), the DELTA's only while the update is idle
+                with m.If(u_first):  # (the group's row sums: read in UNEXT)
+                    m.d.sync += [mul_a[k].eq(Mux(u_lay.is_out, 0, r_r[k].data)),
+                                 mul_b[k].eq(u_lay.recip)]
                 with m.Else():
                     m.d.sync += [mul_a[k].eq(a1_3), mul_b[k].eq(delta)]
                 p_dg = Signal(signed(len(mul_a[k]) + len(mul_b[k])), name=f"p_dg{k}")
@@ -946,7 +951,6 @@ class TrainingEngine(wiring.Component):
                     for k in range(L):
                         m.d.sync += [u_da[k][t].eq(d_r[k].data.word_select(t, vb).as_signed())
                                      for t in range(TM)]
-                        m.d.sync += mul_a[k].eq(Mux(u_is_out, 0, r_r[k].data))
                         m.d.comb += [r_w[k].addr.eq(u_hbase + uq), r_w[k].data.eq(0),
                                      r_w[k].en.eq(1)]
                 m.d.comb += u_d_addr.eq(u_hbase + uq)

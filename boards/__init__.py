@@ -80,9 +80,8 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
         with mock.patch.dict(os.environ, tool_env()):
             # the synthesis flow's options and preparation for the part (rtl_gen/synth.py)
             tgt = TARGETS[b.target]
-            synth, after = tgt.synth_steps(None)
-            opts = {"synth_opts": synth.removeprefix(tgt.synth).strip(),
-                    "script_after_read": tgt.prep,
+            synth_opts, after = tgt.synth_parts()
+            opts = {"synth_opts": synth_opts, "script_after_read": tgt.prep,
                     "script_after_synth": after.replace("; ", "\n")}
             if b.family == "ecp5":
                 opts["nextpnr_opts"] = " ".join(ECP5_ROUTER)

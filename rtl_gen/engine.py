@@ -844,7 +844,7 @@ class TrainingEngine(wiring.Component):
                          p_prod[k].eq(p_d1 * p_w1)]
         p_tot = Signal(signed(vb + wb + _bits(L + 1)))
         m.d.sync += p_tot.eq(_tree_sum(p_prod))
-        p_half = 1 << (wf - 1) if wf else 0
+        p_half = 1 << (wf - 1) if wf else 0  # (one bit more in p_acc for it)
         p_acc = Signal(signed(vb + wb + _bits(L + 1) + _bits(CG + 1) + 2), init=p_half)
         p_fin = Signal.like(p_acc)
         p_sum = p_acc + p_tot
@@ -974,12 +974,11 @@ class TrainingEngine(wiring.Component):
         # but a register after the history's bank select and the weight block RAM); the
         # centred gradient sum (minus the row mean); the step's shifter; its rounding, and
         # its saturation to one bit over the weight's; the step subtracted, saturated and
-        # written. The cycle
-        # counts stay: a group's last write lands four cycles after UNEXT, and only its
-        # second stage needs u_m and u_da, which take the next group's values in the cycle
-        # after that stage (no other row of the group is read later; after the last group
-        # the write lands at most four cycles after the update's end, before any host
-        # command can reach the weights: docs/architecture.md).
+        # written. The cycle counts stay: a group's last write lands four cycles after
+        # UNEXT, and only its second stage needs u_m and u_da, which take the next group's
+        # values in the cycle after that stage (no other row of the group is read later;
+        # after the last group the write lands at most four cycles after the update's end,
+        # before any host command can reach the weights: docs/architecture.md).
         u_iss = [u_issue]  # u_iss[s]: a row is in stage s + 1
         u_wa = [u_w_addr_d]
         for s in range(2, 6):

@@ -80,7 +80,8 @@ def manifest(cfg, core: Core) -> dict:
         "program": compile_network(cfg).words(),
         "schedule": cfg.hardware.schedule,
         "observation": {name: {"offset": f.offset, "width": f.width} for name, f in layout},
-        "timing": f"golden/timing.py (forward {forward_overhead(0, cfg.hardware.fire_stages)} + ACC + G per layer and step; "
+        "timing": f"golden/timing.py (forward "
+                  f"{forward_overhead(0, cfg.hardware.fire_stages)} + ACC + G per layer and step; "
                   f"backward G + {2 + DELTA_STAGES} + n_in * nz + {PASS_STAGES}; "
                   "update 2 + touched * (1 + n_in) per layer)",
     }

@@ -63,20 +63,23 @@ class Target:
     prep: str = ""
     lut_map: str = ""
 
-    def synth_steps(self, top: str | None, *more: str) -> tuple[str, str]:
-        """The synth command (``more`` appended to its options, e.g. ``-noflatten``) for
-        ``top`` and the commands after it: the LUT mapping and the rest of the command
-        when ``lut_map`` is set (the synth command then stops before its own)."""
-        synth = " ".join(x for x in (self.synth, self.synth_opts, *more) if x)
-        first = f"{synth} -top {top}" if top else synth
+    def synth_parts(self, *more: str) -> tuple[str, str]:
+        """The synth command's options (``more`` appended, e.g. ``-noflatten``) and the yosys
+        commands to run after it. With ``lut_map`` the command stops before its own LUT
+        mapping and the commands after it are ``lut_map`` and the rest of the command; else
+        there are none. The board builds pass both to amaranth (``synth_opts``,
+        ``script_after_synth``)."""
+        opts = " ".join(x for x in (self.synth_opts, *more) if x)
         if not self.lut_map:
-            return first, ""
-        return f"{first} -run begin:map_luts", f"{self.lut_map}; {synth} -run map_cells:"
+            return opts, ""
+        return f"{opts} -run begin:map_luts", f"{self.lut_map}; {self.synth} {opts} -run map_cells:"
 
     def script(self, top: str, *more: str) -> str:
-        """The yosys script: read ``design.v``, ``prep``, then :meth:`synth_steps`."""
-        return "; ".join(x for x in ("read_verilog design.v", self.prep,
-                                     *self.synth_steps(top, *more)) if x)
+        """The yosys script: read ``design.v``, ``prep``, ``synth`` for ``top`` and what
+        follows it (:meth:`synth_parts`)."""
+        opts, after = self.synth_parts(*more)
+        synth = " ".join(x for x in (self.synth, opts, "-top", top) if x)
+        return "; ".join(x for x in ("read_verilog design.v", self.prep, synth, after) if x)
 
 
 _ICE40_CELLS = {

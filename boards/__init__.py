@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
@@ -60,20 +61,36 @@ def _platform(board: Board):
 
 
 def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BAUD,
-                    clock_mhz: float | None = None) -> tuple[Path, float]:
+                    clock_mhz: float | None = None,
+                    seeds: Sequence[int] = (1,)) -> tuple[Path, float]:
     """Build ``cfg``'s core for ``board`` (PLL at ``clock_mhz``, default the config's clock;
     UART at ``baud``) into ``out_dir``; returns the bitstream's path and the core's clock in
     MHz (:class:`boards.top.BoardTop`: the PLL's output, or an iCE40 board's oscillator below
     its PLL's range). nextpnr fails the build when the clock is not met: pass the Fmax that
-    :func:`rtl_gen.synth.synthesize` found. Raises :class:`rtl_gen.synth.SynthError` when a
-    tool fails (e.g. the design does not fit or misses timing: the log's tail is in the
-    message)."""
+    :func:`rtl_gen.synth.synthesize` found. A build that misses the clock at ``seeds[0]``
+    is placed again at the next seed, and so on (the board's design has a PLL and LEDs
+    besides the core, so it does not place as the synthesis top did at the same seed).
+    Raises :class:`rtl_gen.synth.SynthError` when a tool fails (the design does not fit, or
+    misses timing at every seed: the log's tail is in the message)."""
+    from rtl_gen.synth import SynthError
+
+    if not seeds:
+        raise ValueError("seeds: at least one nextpnr seed")
+    for i, seed in enumerate(seeds):
+        try:
+            return _build(cfg, board, Path(out_dir), baud, clock_mhz, seed)
+        except SynthError as err:
+            if i + 1 == len(seeds) or "FAIL at" not in str(err):  # not a missed clock
+                raise
+
+
+def _build(cfg, board: str, out: Path, baud: int, clock_mhz: float | None,
+           seed: int) -> tuple[Path, float]:
     from rtl_gen.synth import ECP5_ROUTER, TARGETS, SynthError
 
     from .top import BoardTop
 
     b = BOARDS[board]
-    out = Path(out_dir)
     plat = _platform(b)
     top = BoardTop(cfg, b.family, b.status_leds, baud, clock_mhz or cfg.hardware.clock_mhz)
     try:
@@ -81,16 +98,19 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
             # the synthesis flow's options and preparation for the part (rtl_gen/synth.py)
             tgt = TARGETS[b.target]
             synth_opts, after = tgt.synth_parts()
+            pnr = ["--seed", str(seed), *(ECP5_ROUTER if b.family == "ecp5" else ())]
             opts = {"synth_opts": synth_opts, "script_after_read": tgt.prep,
-                    "script_after_synth": after.replace("; ", "\n")}
-            if b.family == "ecp5":
-                opts["nextpnr_opts"] = " ".join(ECP5_ROUTER)
+                    "script_after_synth": after.replace("; ", "\n"),
+                    "nextpnr_opts": " ".join(pnr)}
             plan = plat.build(top, name="top", build_dir=str(out), do_build=False, **opts)
             plan.execute_local(str(out))
     except Exception as err:  # the build script's failure, with its log
-        log = sorted(out.glob("*.log")) if out.exists() else []
+        # (the tools' logs: yosys' top.rpt, nextpnr's top.tim; the last written failed)
+        log = sorted((p for p in out.glob("top.*") if p.suffix in (".rpt", ".tim", ".log")),
+                     key=lambda p: p.stat().st_mtime) if out.exists() else []
         tail = "\n".join(log[-1].read_text(errors="replace").splitlines()[-20:]) if log else ""
-        raise SynthError(f"bitstream build for {board} failed: {err}\n{tail}") from err
+        raise SynthError(f"bitstream build for {board} (nextpnr seed {seed}) failed: {err}\n"
+                         f"{tail}") from err
     path = out / f"top.{b.bitstream}"
     if not path.exists():
         raise SynthError(f"bitstream build for {board} produced no {path.name} in {out}")

@@ -56,7 +56,11 @@ class BoardTop(Elaboratable):
         m = Module()
         if self.pll is not None:
             m.domains.sync = cd = ClockDomain("sync")  # driven by the PLL
-            platform.add_clock_constraint(cd.clk, self.fout * 1e6)
+            if self.family == "ice40":
+                platform.add_clock_constraint(cd.clk, self.fout * 1e6)
+            # (nextpnr-ecp5 derives the PLL output's constraint from the board clock's and
+            # the EHXPLLL's dividers; an LPF line on the domain's clock named a net the
+            # flattened design no longer has, and nextpnr warned that it ignored it)
             pad = platform.request(platform.default_clk, dir="-")
             if self.family == "ice40":
                 m.submodules.pll = Ice40Pll(pad, self.pll)

@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -187,6 +188,8 @@ class SynthResult:
     problems: list[str] = field(default_factory=list)
     critical_path: list[str] = field(default_factory=list)
     critical_summary: str = ""
+    seed: int = 1  # the nextpnr seed of the figures (the best of a sweep)
+    fmax_by_seed: dict[str, float | None] = field(default_factory=dict)  # every seed run
     yosys_seconds: float = 0.0
     pnr_seconds: float = 0.0
     out_dir: str = ""
@@ -394,18 +397,23 @@ def _critical_summary(report: dict) -> str:
 
 
 def synthesize(cfg, target: str | None = None, out_dir: Path | str | None = None, *,
-               seed: int = 1, place: bool = True, verilog: str | None = None,
-               top: str | None = None, clock_mhz: float | None = None,
-               baud: int = DEFAULT_BAUD, cache: bool = True,
+               seed: int = 1, seeds: int = 1, jobs: int | None = None, place: bool = True,
+               verilog: str | None = None, top: str | None = None,
+               clock_mhz: float | None = None, baud: int = DEFAULT_BAUD, cache: bool = True,
                progress: Callable[[str], None] | None = None) -> SynthResult:
     """Synthesize ``cfg`` for ``target`` (default: the config's ``hardware.target``).
 
     ``verilog``/``top`` override the design (default: the config's serial top). The yosys
     netlist, logs and nextpnr report stay in ``out_dir`` (default ``build/synth/<config
     hash>-<target>``). With ``place`` false, or when yosys' counts already overflow the part,
-    nextpnr is not run. With ``cache``, a result in ``out_dir`` of the same design, target,
-    clock and seed is returned without running the tools. ``progress`` gets status lines
-    while nextpnr places and routes (:class:`PnrProgress`).
+    nextpnr is not run. nextpnr places and routes the netlist at ``seeds`` seeds from
+    ``seed`` on (``jobs`` at a time, default one per core), each in ``out_dir/seed-N/``; the
+    result is the seed of the highest Fmax (its report and log are copied to ``out_dir``)
+    and ``fmax_by_seed`` has them all. On a full part the same netlist places several MHz
+    apart from seed to seed, so a sweep is how a build closes timing there. With ``cache``, a
+    result in ``out_dir`` of the same design, target, clock and seeds is returned without
+    running the tools, and a seed already placed in ``seed-N/`` is not placed again.
+    ``progress`` gets status lines while nextpnr places and routes (:class:`PnrProgress`).
     """
     tname = target or cfg.hardware.target
     if tname not in TARGETS:
@@ -416,7 +424,9 @@ def synthesize(cfg, target: str | None = None, out_dir: Path | str | None = None
         verilog, top = design_of(cfg, clock, baud)
     out = Path(out_dir or Path("build") / "synth" / f"{cfg.hash()}-{tname}")
     out.mkdir(parents=True, exist_ok=True)
-    key = hashlib.sha256(json.dumps([verilog, top, tname, clock, seed, place,
+    if seed < 1 or seeds < 1:
+        raise ValueError(f"seed {seed}, seeds {seeds}: both must be at least 1")
+    key = hashlib.sha256(json.dumps([verilog, top, tname, clock, seed, seeds, place,
                                      _FLOW_VERSION]).encode())
     key = key.hexdigest()[:16]
     if cache and (out / "result.json").exists():
@@ -430,13 +440,15 @@ def synthesize(cfg, target: str | None = None, out_dir: Path | str | None = None
                 old["critical_summary"] = _critical_summary(report)
             return SynthResult(**old)
     (out / "design.v").write_text(verilog)
-    res = _run_flow(cfg, tgt, out, verilog, top, clock, seed, place, progress)
+    res = _run_flow(cfg, tgt, out, verilog, top, clock, range(seed, seed + seeds),
+                    jobs or os.cpu_count() or 1, place, cache, progress)
     (out / "result.json").write_text(json.dumps({**res.as_dict(), "key": key}, indent=2))
     return res
 
 
-def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float, seed: int,
-              place: bool, progress: Callable[[str], None] | None) -> SynthResult:
+def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float,
+              seeds: range, jobs: int, place: bool, cache: bool,
+              progress: Callable[[str], None] | None) -> SynthResult:
     tname = tgt.name
     res = SynthResult(cfg.name, tname, False, False, clock, capacity=dict(tgt.capacity),
                       out_dir=str(out))
@@ -471,29 +483,70 @@ def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float,
         return res
 
     t0 = time.perf_counter()
-    # (not quiet: nextpnr.log says where a long run is, and what the placer and router did)
-    args = [*nextpnr, "--freq", f"{clock:g}", "--seed", str(seed), "--report", "report.json",
-            "--timing-allow-fail"]  # a missed clock is a result (the Fmax), not an error
-    if tname.startswith("ecp5"):
-        args += ["--textcfg", "design.config"]
-    try:
-        _run(args, out, "nextpnr.log", PnrProgress(progress).line if progress else None)
-    except SynthError as e:
-        res.problems = [f"place and route failed: {e}"]
-        res.pnr_seconds += time.perf_counter() - t0
-        return res
+    runs: dict[int, dict | str] = {}  # seed: its report, or why nextpnr failed
+
+    def place_seed(seed: int) -> None:
+        tag = f"seed {seed}: " if len(seeds) > 1 else ""
+        emit = (lambda line: progress(f"  {tag}{line.strip()}")) if progress else None
+        try:
+            runs[seed] = _place(tgt, out, ykey, clock, seed, cache, emit)
+        except SynthError as e:
+            runs[seed] = str(e)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(seeds)))) as pool:
+        list(pool.map(place_seed, seeds))  # (each runs nextpnr in a process of its own)
     res.pnr_seconds += time.perf_counter() - t0
-    report = json.loads((out / "report.json").read_text())
+
+    def fmax(report: dict | str) -> float | None:
+        if isinstance(report, str) or not report.get("fmax"):
+            return None
+        return round(min(v["achieved"] for v in report["fmax"].values()), 2)
+
+    res.fmax_by_seed = {str(s): fmax(runs[s]) for s in seeds}
+    placed = [s for s in seeds if isinstance(runs[s], dict)]
+    if not placed:
+        res.problems = [f"place and route failed: {runs[s]}" for s in seeds[:1]]
+        return res
+    best = max(placed, key=lambda s: (fmax(runs[s]) or 0.0, -s))
+    report = runs[best]
+    for name in ("report.json", "nextpnr.log", "design.config"):
+        if (out / f"seed-{best}" / name).exists():
+            shutil.copyfile(out / f"seed-{best}" / name, out / name)
     for res_name, n in _pnr_resources(report, tgt).items():
         setattr(res, res_name, n)
-    fmax = report.get("fmax", {})
-    if fmax:
-        res.fmax_mhz = round(min(v["achieved"] for v in fmax.values()), 2)
+    res.seed = best
+    res.fmax_mhz = fmax(report)
     res.critical_path = _critical_path(report)
     res.critical_summary = _critical_summary(report)
     res.placed = True
     res.fits = True
     return res
+
+
+def _place(tgt: Target, out: Path, ykey: str, clock: float, seed: int, cache: bool,
+           progress: Callable[[str], None] | None) -> dict:
+    """nextpnr on ``out``'s netlist (yosys run ``ykey``) at ``seed`` in ``out/seed-N/``;
+    returns its report. A report of the same netlist, clock and seed is reused."""
+    d = out / f"seed-{seed}"
+    d.mkdir(exist_ok=True)
+    key = f"{ykey} {clock:g} {seed} {_FLOW_VERSION}"
+    done = d / "placed.key"
+    if cache and done.exists() and done.read_text() == key and (d / "report.json").exists():
+        return json.loads((d / "report.json").read_text())
+    done.unlink(missing_ok=True)
+    shutil.copyfile(out / "netlist.json", d / "netlist.json")  # (the tool sees only its cwd)
+    # (not quiet: nextpnr.log says where a long run is, and what the placer and router did)
+    args = [_tool(tgt.nextpnr), *tgt.nextpnr_args, "--json", "netlist.json",
+            "--freq", f"{clock:g}", "--seed", str(seed), "--report", "report.json",
+            "--timing-allow-fail"]  # a missed clock is a result (the Fmax), not an error
+    if tgt.name.startswith("ecp5"):
+        args += ["--textcfg", "design.config"]
+    try:
+        _run(args, d, "nextpnr.log", PnrProgress(progress).line if progress else None)
+    finally:
+        (d / "netlist.json").unlink(missing_ok=True)
+    done.write_text(key)
+    return json.loads((d / "report.json").read_text())
 
 
 def format_results(results: list[SynthResult]) -> str:

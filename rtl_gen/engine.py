@@ -13,7 +13,8 @@ from amaranth.lib.wiring import In, Out
 from golden.timing import DELTA_STAGES, PASS_STAGES, run_cycle_bound
 
 from .event_queue import EventQueue
-from .fixed_hw import round_half, rshr, sat, sat_sub, shift_for_round, thermometer
+from .fixed_hw import (at_most, round_half, rshr, sat, sat_sub, shift_for_round,
+                       thermometer)
 from .isa import WORDS_PER_LAYER, program_depth
 from .lif_unit import LIFUnit
 from .memory_map import CYCLE_COUNTERS, MemoryMap
@@ -215,10 +216,16 @@ class TrainingEngine(wiring.Component):
         wd = self.mem_wdata
         lo16, hi16 = wd[0:16], wd[16:32]
         # the checks of each kind of word, on the write bus
-        w_hdr_ok = (wd[0:8] >= 1) & (wd[0:8] <= TM) & (wd[8:16] >= 2) & (wd[8:16] <= KM)
-        w0_ok = (lo16 >= 1) & (lo16 <= mm.max_width) & (hi16 >= 1) & (hi16 <= mm.max_width)
-        w1_ok = (lo16 >= 1) & (lo16 <= CG) & (hi16 + lo16 <= NR)
-        w3_ok = wd <= (1 << f.recip_bits)  # bounds the row mean (recip = 2**recip_bits / n_in)
+        # (compares as wide as their bounds: at_most; x >= 1 is x.any())
+        w_hdr_ok = (wd[0:8].any() & at_most(wd[0:8], TM) & (wd[8:16] >= 2)
+                    & at_most(wd[8:16], KM))
+        w0_ok = (lo16.any() & at_most(lo16, mm.max_width) & hi16.any()
+                 & at_most(hi16, mm.max_width))
+        # hi16 + lo16 <= NR: lo16 <= CG and hi16 <= NR, so their sum on those bits
+        sum_b = max(NR, CG).bit_length()
+        w1_ok = (lo16.any() & at_most(lo16, CG) & at_most(hi16, NR)
+                 & (hi16[:sum_b] + lo16[:sum_b] <= NR))
+        w3_ok = at_most(wd, 1 << f.recip_bits)  # bounds the row mean (recip = 2**r / n_in)
         p_we = Signal()  # a host write of a program word (at mem_addr)
         p_word = self.mem_addr[:_bits(program_depth(KM))]  # the host checks the range
         m.d.comb += [prog_w.addr.eq(p_word), prog_w.data.eq(wd), prog_w.en.eq(p_we)]
@@ -582,6 +589,7 @@ class TrainingEngine(wiring.Component):
         # the PASS's loop exits, registered (pidx == nz_cnt - 1, pj == n_in - 1): its row
         # loop decodes no comparator
         p_at_last, pj_last = Signal(), Signal()
+        d_at_last = Signal()  # bq == G - 1, registered: the DELTA's loop exit decodes no compare
         d_issue, d_q = Signal(), Signal.like(bq)
         b_drain = Signal(range(DELTA_STAGES))
         pj = Signal(range(max(mm.max_width, 2)))  # pass: input index, its bank and row
@@ -643,7 +651,7 @@ class TrainingEngine(wiring.Component):
                 m.d.sync += [b_latch.eq(1), bq.eq(0), nz_cnt.eq(0), sum_delta.eq(0),
                              sum_dg.eq(0), b_obase.eq(bt * groups_a[bl]),
                              b_hbase.eq(hbase_a[bl]), b_hbase_t.eq(bt[0] * NR + hbase_a[bl])]
-                m.d.sync += b_lay.load(bl)
+                m.d.sync += [*b_lay.load(bl), d_at_last.eq(groups_a[bl] == 1)]
                 m.next = "DELTA"
             with m.State("DELTA"):
                 m.d.comb += b_busy.eq(1)
@@ -651,11 +659,11 @@ class TrainingEngine(wiring.Component):
                     m.d.comb += [o_r[k].addr.eq(b_obase + bq), s_r[k].addr.eq(bq),
                                  h_r[k].addr.eq(b_hbase_t + bq), r_r[k].addr.eq(b_hbase + bq)]
                 m.d.sync += [d_issue.eq(1), d_q.eq(bq)]
-                with m.If(bq == b_G - 1):
+                with m.If(d_at_last):
                     m.d.sync += bq.eq(0)
                     m.next = "DDRAIN"
                 with m.Else():
-                    m.d.sync += bq.eq(bq + 1)
+                    m.d.sync += [bq.eq(bq + 1), d_at_last.eq(bq + 2 == b_G)]
             with m.State("DDRAIN"):  # the last group through the DELTA data stages
                 m.d.comb += b_busy.eq(1)
                 m.d.sync += b_drain.eq(b_drain + 1)

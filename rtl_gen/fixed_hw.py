@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from amaranth.hdl import Cat, Const, Mux, Value, signed
 
-__all__ = ["rshr", "rshr_var", "shift_for_round", "round_half", "sat", "thermometer"]
+__all__ = ["rshr", "rshr_var", "shift_for_round", "round_half", "sat", "thermometer",
+           "at_most"]
 
 
 def rshr(x, k: int):
@@ -111,3 +112,16 @@ def thermometer(n, width: int):
     _, gt_lo = above(lo, 1 << h) if h else ([], [Const(0)])
     return Cat(big | gt_hi[i >> h] | (eq_hi[i >> h] & gt_lo[i & ((1 << h) - 1)])
                for i in range(width))
+
+
+def at_most(x, c: int):
+    """``x <= c`` for an unsigned ``x`` and a constant ``c >= 0``, as a reduction of the bits
+    above ``c``'s and a compare of the bits below: a compare as wide as ``c``, not ``x`` (an
+    iCE40 maps a compare to a carry chain of ``x``'s width; a 32-bit one is about 10 ns)."""
+    x = Value.cast(x)
+    if c < 0:
+        raise ValueError(f"bound must be >= 0, not {c!r}")
+    b = max(c.bit_length(), 1)
+    if len(x) <= b:
+        return x <= c
+    return (x[b:] == 0) & (x[:b] <= c)

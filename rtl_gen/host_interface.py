@@ -7,6 +7,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
+from .fixed_hw import at_most
 from .protocol import COUNT_LIMIT, Err, Op
 
 __all__ = ["HostInterface", "LR_BITS"]
@@ -276,7 +277,8 @@ class HostInterface(wiring.Component):
                                     for k, (lo, hi) in enumerate(self.lr_ranges):
                                         with m.Case(3 - k):
                                             m.d.sync += lr_new[k].eq(word)
-                                            out = (word > hi) | (word < lo if lo else 0)
+                                            out = (~at_most(word, hi)
+                                                   | (at_most(word, lo - 1) if lo else 0))
                                             with m.If(out):
                                                 m.d.sync += err.eq(Err.BAD_VALUE)
                             with m.Case(Op.TRAIN):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from amaranth.hdl import Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -110,11 +110,24 @@ class LIFUnit(wiring.Component):
         one = 1 << vf
         k = int(math.log2(net.surrogate_width))
         if net.surrogate == "triangle":
-            if k <= 0:  # |x| << -k is exact: one -/+ (x << -k) by x's sign, no negation first
-                tri = Mux(x < 0, one + (x << -k), one - (x << -k))
+            if k <= 0:
+                # one - (|x| << j), j = -k, clamped at 0, with one subtraction: x and
+                # nx = -x side by side (two chains in parallel), and z = -|x| << j is x's
+                # or nx's shift; one + z is in [0, one) exactly when z's bits from vf up
+                # are all ones, and then it is z's bits below vf (no adder); x == 0
+                # (neither x nor nx negative) gives one. (config: j < vf)
+                j = -k
+                nx = self.vth - self.u_pre
+                neg_x, neg_nx = x < 0, nx < 0
+
+                def tri_of(z):  # one + (z << j) for z < 0, clamped at 0
+                    return Mux(z[vf - j:].all(), Cat(Const(0, j), z[:vf - j]), 0)
+
+                m.d.comb += self.surrogate.eq(Mux(~neg_x & ~neg_nx, one,
+                                                  Mux(neg_x, tri_of(x), tri_of(nx))))
             else:
                 tri = one - rshr(ax, k)
-            m.d.comb += self.surrogate.eq(Mux(tri < 0, 0, tri))
+                m.d.comb += self.surrogate.eq(Mux(tri < 0, 0, tri))
         else:
             m.d.comb += self.surrogate.eq(Mux(ax < (1 << (vf + k - 1)), one, 0))
         return m

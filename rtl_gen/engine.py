@@ -85,9 +85,10 @@ class TrainingEngine(wiring.Component):
     -------
     mem_sel, mem_addr, mem_wdata, mem_we, mem_re : In
         Host access to the memories of :class:`rtl_gen.protocol.Mem` (one word a cycle); ``mem_rdata`` : Out
-        holds the word of ``mem_sel``/``mem_addr`` two cycles after ``mem_re`` (only then:
-        the read ports follow ``mem_addr`` every idle cycle, so no read address depends on
-        ``mem_re``; the word is registered after its memory's bank select). Only while no
+        holds the word of ``mem_sel``/``mem_addr`` two cycles after ``mem_re`` (after every
+        idle cycle in fact: the read ports follow ``mem_addr`` every idle cycle and the word
+        is registered after its memory's bank select, so this engine needs no read strobe;
+        ``mem_re`` is the host's, for an engine whose reads have effects). Only while no
         run is in progress.
     run, train, label : In
         Start a run (one-cycle pulse): an inference, or with ``train`` a training sample of
@@ -515,7 +516,12 @@ class TrainingEngine(wiring.Component):
         for st in range(2, FS + 1):
             nxt, nxt_q = Signal(name=f"fire_s{st}"), Signal.like(fq, name=f"fire_q{st}")
             m.d.sync += [nxt.eq(fire_w), nxt_q.eq(fire_w_q)]
+            fire_pre_q = fire_w_q  # (the group a stage before the last)
             fire_w, fire_w_q = nxt, nxt_q
+        # each lane's "holds a real neuron" (group * L + k < n_out) for the last stage,
+        # compared a stage before it and registered: no compare before the spike
+        lane_on = Signal(L)
+        m.d.sync += lane_on.eq(Cat(fire_pre_q * L + k < f_n_out for k in range(L)))
 
         def delayed(x, n, name):
             for i in range(n):
@@ -537,7 +543,7 @@ class TrainingEngine(wiring.Component):
                 lif.gain.eq(f_gain),
                 lif.u.eq(delayed(u_r[k].data, FS - lif_stages, f"lif_u{k}")),
                 lif.rest.eq(ft == 0), lif.vth.eq(f_vth),
-                lif.enable.eq(fire_w_q * L + k < f_n_out),
+                lif.enable.eq(lane_on[k]),
                 spikes[k].eq(lif.spike & ~f_is_out),
             ]
             with m.If(acc_rd):
@@ -1040,16 +1046,15 @@ class TrainingEngine(wiring.Component):
                 with m.Case(Mem.PROGRAM):
                     m.d.comb += p_we.eq(1)
         # reads: the idle read ports follow the host address every cycle; the word read in
-        # a cycle with mem_re is selected in the next from the registered sel/bank/address
+        # a cycle is selected in the next from the sel/bank/address registered every cycle
+        # (no enable: mem_re, decoded late in the host, would fan out to every one of them)
         rd_sel, rd_bank, rd_addr = Signal(4), Signal.like(bank), Signal(24)
-        with m.If(self.mem_re):
-            m.d.sync += [rd_sel.eq(sel), rd_bank.eq(bank), rd_addr.eq(addr)]
+        m.d.sync += [rd_sel.eq(sel), rd_bank.eq(bank), rd_addr.eq(addr)]
         m.d.comb += [prog_r.addr.eq(p_word),
                      host_w_row.eq(row), host_o_addr.eq(row), host_param.eq(addr),
                      host_f_addr.eq(addr // FW), host_c_addr.eq(addr)]
         rd_f, rd_fword = Signal.like(host_f_addr), Signal.like(fword)  # a frame word read
-        with m.If(self.mem_re):
-            m.d.sync += [rd_f.eq(host_f_addr), rd_fword.eq(fword)]
+        m.d.sync += [rd_f.eq(host_f_addr), rd_fword.eq(fword)]
         with m.If(~u_busy & ~b_busy & ~f_busy):
             for k in range(L):
                 m.d.comb += w_rb[k].addr.eq(host_w_row)

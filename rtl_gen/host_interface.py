@@ -189,9 +189,16 @@ class HostInterface(wiring.Component):
         # it: READ's (its second word) as it arrives, WRITE's (the data words, count then)
         # from registers in the cycle after the first word (w_chk), in time to stop a data
         # word of that cycle, written in the next one
-        p_span = Signal(nb + 1)  # the memory's depth - p_addr; bit nb: p_addr is past it
+        p_span = Signal(nb + 1)  # the memory's depth - p_addr (registered: span)
         m.d.comb += p_span.eq(self._limit(m, p_mem) - p_addr[:nb])
-        p_past = p_addr[nb:].any() | p_span[nb]
+        # p_addr is past the memory's end (at the end is a fit for no words): a compare
+        # with each depth (a constant) beside the memory's decode, not after it and the
+        # subtraction (into err from a block RAM's output, the FIFO's)
+        p_past = Signal()
+        with m.Switch(p_mem):
+            for k, d in sorted(self.depths.items()):
+                with m.Case(k):
+                    m.d.comb += p_past.eq(~at_most(p_addr, d))
         span = Signal(nb)
         w_chk = Signal()
         m.d.sync += w_chk.eq(0)
@@ -266,9 +273,12 @@ class HostInterface(wiring.Component):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
                                 with m.Elif(is_read):  # the length (read from EXEC on)
                                     n = word[0:24]
+                                    long = n[nb:].any() | (n[:nb] > span)
+                                    # (more only when the READ passes: EXEC issues on
+                                    # more, not on err, READ's last check)
                                     m.d.sync += [rlen.eq(n), to_read.eq(n),
-                                                 more.eq(n != 0)]
-                                    with m.If(n[nb:].any() | (n[:nb] > span)):
+                                                 more.eq((n != 0) & ~long)]
+                                    with m.If(long):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
                                 with m.Else():  # a WRITE data word
                                     m.d.sync += [we.eq(~w_long), wdata.eq(word)]
@@ -302,9 +312,10 @@ class HostInterface(wiring.Component):
                     m.d.comb += st.eq(Err.BAD_VALUE)
                 m.d.sync += status.eq(st)
                 m.next = "REPLY"
-                # a READ's status is err: its reads are steered by err alone, not by the
-                # other ops' checks (rlen = to_read = n since its 2nd payload word)
-                with m.If(is_read & (err == 0)):
+                # a READ's status is err, and ``more`` is set only by a READ's length word
+                # that passed every check (rlen = to_read = n since then): its reads issue
+                # on ``room`` alone, no decode of err (more is 0 outside a READ)
+                with m.If(is_read):
                     m.d.comb += issue.eq(room)
                 with m.If(err.any() | no_program | bad_train):  # (st != 0, from its terms)
                     m.d.sync += [error.eq(st), rlen.eq(0), to_read.eq(0), more.eq(0)]

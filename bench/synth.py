@@ -9,10 +9,11 @@ thread; best of ``--repeats`` runs, the machines are shared VMs). Prints a table
 bench/results/synth.json (a list, one object per config and target; the rows of pairs not
 run this time stay).
 
-With ``--seeds N`` nextpnr places each core at seeds 1..N (two at a time) and the figures
-are the fastest seed's; every seed's Fmax is in the JSON (``fmax_by_seed``).
+With ``--seeds N`` (or ``CONFIG:TARGET:N`` for one run) nextpnr places each core at seeds
+1..N (one run per core) and the figures are the fastest seed's; every seed's Fmax is in the
+JSON (``fmax_by_seed``).
 
-    python bench/synth.py [CONFIG:TARGET ...] [--seeds 1] [--samples 200] [--repeats 5]
+    python bench/synth.py [CONFIG:TARGET[:SEEDS] ...] [--seeds 1] [--samples 200] [--repeats 5]
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ def cycles_per_sample(cfg, frames, labels) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("runs", nargs="*", default=DEFAULT, help="CONFIG:TARGET pairs")
+    ap.add_argument("runs", nargs="*", default=DEFAULT,
+                    help="CONFIG:TARGET pairs (CONFIG:TARGET:SEEDS: that many nextpnr seeds)")
     ap.add_argument("--samples", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=1, help="nextpnr seeds 1..N per core")
@@ -60,14 +62,15 @@ def main() -> None:
     torch.set_num_threads(1)
     rows, results = [], []
     for run in args.runs:
-        name, target = run.split(":")
+        name, target, *n_seeds = run.split(":")
+        seeds = int(n_seeds[0]) if n_seeds else args.seeds
         cfg = load_config(name)
         data = load_dataset(cfg)
         n = min(args.samples, len(data.train_y))
         frames = encode_split(cfg, data.train_x[:n], TRAIN_STREAM)
         labels = data.train_y[:n]
         print(f"{name} on {target}: synthesizing (cached in build/synth/) ...", flush=True)
-        res = synthesize(cfg, target, BUILD / f"{cfg.hash()}-{target}", seeds=args.seeds,
+        res = synthesize(cfg, target, BUILD / f"{cfg.hash()}-{target}", seeds=seeds,
                          progress=lambda line: print(line, flush=True))
         results.append(res)
         cyc = cycles_per_sample(cfg, frames, labels)

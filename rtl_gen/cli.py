@@ -424,11 +424,12 @@ def sweep_cmd(args) -> None:
 
 
 def _synth_run(run: str) -> str:
-    """Validate a ``CONFIG:TARGET`` pair (exit 2 naming it)."""
-    name, _, target = run.partition(":")
-    if target not in TARGETS:
-        click.echo(f"snngen: --synth-run = {run!r}: allowed CONFIG:TARGET with TARGET one of "
-                   f"{', '.join(TARGETS)}", err=True)
+    """Validate a ``CONFIG:TARGET[:SEEDS]`` run (exit 2 naming it)."""
+    name, _, rest = run.partition(":")
+    target, _, seeds = rest.partition(":")
+    if target not in TARGETS or (seeds and not (seeds.isdigit() and 1 <= int(seeds) <= 100)):
+        click.echo(f"snngen: --synth-run = {run!r}: allowed CONFIG:TARGET[:SEEDS] with TARGET "
+                   f"one of {', '.join(TARGETS)} and SEEDS 1 to 100", err=True)
         sys.exit(2)
     _load(name)
     return run
@@ -441,8 +442,9 @@ def _synth_run(run: str) -> str:
 @click.option("--configs", default="tiny,default,up5k,ecp5", show_default=True,
               help="comma-separated configs the per-config benchmarks compare")
 @click.option("--synth-run", "synth_runs", multiple=True,
-              help="CONFIG:TARGET for the synth benchmark (repeat; default tiny:ecp5-85k and "
-                   "up5k:ice40-up5k)")
+              help="CONFIG:TARGET[:SEEDS] for the synth benchmark (repeat; default "
+                   "tiny:ecp5-85k and up5k:ice40-up5k; SEEDS: nextpnr seeds 1..SEEDS, the "
+                   "fastest kept)")
 @click.option("--quick", is_flag=True, help="fewer samples and repeats: a fast, noisier look")
 @click.option("--sweep", is_flag=True, help="also run the design-space sweep (dse) on Dask")
 @click.option("--scheduler", default=None, help="Dask scheduler address for the sweep "

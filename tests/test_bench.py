@@ -82,7 +82,9 @@ def test_bench_runs_a_benchmark_into_the_chosen_folder(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["nope"], "benchmark 'nope': allowed golden_speed"),
     (["--configs", "tiny,bogus", "--summary"], "bogus.toml"),
-    (["--synth-run", "tiny:xx", "--summary"], "--synth-run = 'tiny:xx': allowed CONFIG:TARGET"),
+    (["--synth-run", "tiny:xx", "--summary"],
+     "--synth-run = 'tiny:xx': allowed CONFIG:TARGET[:SEEDS]"),
+    (["--synth-run", "tiny:ecp5-85k:0", "--summary"], "SEEDS 1 to 100"),
 ])
 def test_bad_arguments_exit_2_and_write_nothing(tmp_path, args, message):
     out = tmp_path / "figures.json"

@@ -262,6 +262,40 @@ def test_seed_sweep_keeps_the_fastest_and_reuses_placed_seeds(tmp_path):
         synthesize(cfg, "ice40-up5k", tmp_path, seeds=0, verilog=v, top="mac")
 
 
+def test_board_build_tries_the_next_seed_only_on_a_missed_clock(monkeypatch, tmp_path):
+    """A board build that misses its clock is placed again at the next seed; any other
+    failure, or a miss at the last seed, is raised at once."""
+    import boards
+    from rtl_gen.synth import SynthError
+
+    tried = []
+
+    def fake_build(cfg, board, out, baud, clock_mhz, seed):
+        tried.append(seed)
+        if seed in fails:
+            raise SynthError(fails[seed])
+        return out / "top.bin", 39.75
+
+    monkeypatch.setattr(boards, "_build", fake_build)
+    miss = "ERROR: Max frequency for clock 'cd_sync.clk': 38.1 MHz (FAIL at 39.75 MHz)"
+    fails = {6: miss, 4: miss}
+    assert boards.build_bitstream(None, "icebreaker", tmp_path, seeds=[6, 4, 1, 12]) == (
+        tmp_path / "top.bin", 39.75)
+    assert tried == [6, 4, 1]
+    tried.clear()
+    fails = {6: "ERROR: failed to route", 4: miss}
+    with pytest.raises(SynthError, match="failed to route"):
+        boards.build_bitstream(None, "icebreaker", tmp_path, seeds=[6, 4])
+    assert tried == [6]
+    tried.clear()
+    fails = {6: miss, 4: miss}
+    with pytest.raises(SynthError, match="FAIL at"):
+        boards.build_bitstream(None, "icebreaker", tmp_path, seeds=[6, 4])
+    assert tried == [6, 4]
+    with pytest.raises(ValueError, match="at least one"):
+        boards.build_bitstream(None, "icebreaker", tmp_path, seeds=[])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("config,board,name", [("tiny", "ulx3s-85f", "top.bit"),
                                                ("up5k", "icebreaker", "top.bin")])

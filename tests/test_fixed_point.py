@@ -55,7 +55,9 @@ def test_exact_matmul_equals_python_integers_at_extremes(n, m, seed):
 
 @given(st.floats(-100, 100, allow_nan=False), st.integers(0, 14))
 def test_quantize_rounds_and_saturates(x, frac):
-    q = int(quantize(torch.tensor([x]), frac, 16)[0])
+    xt = torch.tensor([x])
+    x = float(xt[0])  # (the float32 value quantize sees: 64.23046505988785 is 64.23046875)
+    q = int(quantize(xt, frac, 16)[0])
     exact = math.floor(x * 2**frac + 0.5)
     assert q == min(max(exact, lo(16)), hi(16))
     if lo(16) <= exact <= hi(16):

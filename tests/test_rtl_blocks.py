@@ -256,7 +256,7 @@ def test_thermometer_sets_the_bits_below_n(width, n_bits):
 
 
 @pytest.mark.parametrize("bits,c", [(8, 0), (8, 1), (8, 4), (8, 5), (8, 255), (8, 300),
-                                    (3, 9), (10, 64), (10, 63), (10, 256)])
+                                    (3, 9), (3, 6), (10, 64), (10, 63), (10, 256)])
 def test_at_most_is_the_compare(bits, c):
     """``at_most(x, c)`` equals ``x <= c`` for every ``x`` (bounds below, at and past a power
     of two, and wider than ``x``), and rejects a negative bound."""

@@ -55,12 +55,12 @@ class BoardTop(Elaboratable):
         self.fout = self.pll.fout if self.pll else fin
         m = Module()
         if self.pll is not None:
-            m.domains.sync = cd = ClockDomain("sync")  # driven by the PLL
-            if self.family == "ice40":
-                platform.add_clock_constraint(cd.clk, self.fout * 1e6)
-            # (nextpnr-ecp5 derives the PLL output's constraint from the board clock's and
-            # the EHXPLLL's dividers; an LPF line on the domain's clock named a net the
-            # flattened design no longer has, and nextpnr warned that it ignored it)
+            # driven by the PLL. nextpnr derives the PLL output's constraint from the board
+            # clock's (the platform's, on its pad) and the PLL's dividers: "Derived frequency
+            # constraint of 33.0 MHz for net clk", the PLL's own output (33.03). A constraint
+            # on the domain's clock named a net the flattened design no longer has
+            # (pll.reset_sync.clk), and nextpnr warned that it ignored it
+            m.domains.sync = ClockDomain("sync")
             pad = platform.request(platform.default_clk, dir="-")
             if self.family == "ice40":
                 m.submodules.pll = Ice40Pll(pad, self.pll)

@@ -467,9 +467,8 @@ def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float,
     # nextpnr's packer counts the cells as placement will (seconds): yosys' LUT count misses
     # the logic cells taken by carries and flip-flops that share no LUT
     t0 = time.perf_counter()
-    nextpnr = [_tool(tgt.nextpnr), *tgt.nextpnr_args, "--json", "netlist.json"]
     try:
-        _run([*nextpnr, "--pack-only", "--report", "pack.json", "-q"], out, "pack.log")
+        _run([*_nextpnr(tgt), "--pack-only", "--report", "pack.json", "-q"], out, "pack.log")
     except SynthError:
         pass  # the placement step below reports the same failure with its log
     else:
@@ -523,6 +522,11 @@ def _run_flow(cfg, tgt: Target, out: Path, verilog: str, top: str, clock: float,
     return res
 
 
+def _nextpnr(tgt: Target) -> list[str]:
+    """nextpnr for ``tgt``'s part on ``netlist.json`` in the working directory."""
+    return [_tool(tgt.nextpnr), *tgt.nextpnr_args, "--json", "netlist.json"]
+
+
 def _place(tgt: Target, out: Path, ykey: str, clock: float, seed: int, cache: bool,
            progress: Callable[[str], None] | None) -> dict:
     """nextpnr on ``out``'s netlist (yosys run ``ykey``) at ``seed`` in ``out/seed-N/``;
@@ -536,8 +540,8 @@ def _place(tgt: Target, out: Path, ykey: str, clock: float, seed: int, cache: bo
     done.unlink(missing_ok=True)
     shutil.copyfile(out / "netlist.json", d / "netlist.json")  # (the tool sees only its cwd)
     # (not quiet: nextpnr.log says where a long run is, and what the placer and router did)
-    args = [_tool(tgt.nextpnr), *tgt.nextpnr_args, "--json", "netlist.json",
-            "--freq", f"{clock:g}", "--seed", str(seed), "--report", "report.json",
+    args = [*_nextpnr(tgt), "--freq", f"{clock:g}", "--seed", str(seed),
+            "--report", "report.json",
             "--timing-allow-fail"]  # a missed clock is a result (the Fmax), not an error
     if tgt.name.startswith("ecp5"):
         args += ["--textcfg", "design.config"]

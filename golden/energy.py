@@ -23,7 +23,7 @@ bwd_delta  ``1 + G + DELTA_STAGES``             one group: readout error, or ``d
 bwd_param  1 (BUPD)                             threshold and gain of (layer, step) updated
 bwd_pass   ``n_in * nz`` (+2 drain if ``nz``)   one weight row times ``da``: ``L`` multiplies,
                                                 an adder tree; ``ds`` written per input
-upd_group  ``2 + touched`` per layer            per touched group: ``da`` of every step and
+upd_group  ``3 + touched`` per layer            per touched group: ``da`` of every step and
                                                 the row sum read, the centering mean
 upd_row    ``touched * n_in`` per layer         one weight row read, ``sum_t s[t] da[t]``,
                                                 centred, shifted, written back
@@ -55,7 +55,7 @@ import numpy as np
 
 from rtl_gen.memory_map import MemoryMap
 
-from .timing import (ACC_DRAIN, DELTA_STAGES, PASS_STAGES, SampleCounts,
+from .timing import (ACC_DRAIN, DELTA_STAGES, PASS_STAGES, UPDATE_OVERHEAD, SampleCounts,
                      forward_overhead)
 
 __all__ = ["EnergyTable", "HOROWITZ_45NM", "Memory", "memories", "Widths", "widths",
@@ -328,7 +328,7 @@ def loads_from_rtl(mm: MemoryMap, counters: dict, events, *, train: bool = True,
     The forward counter must equal the per-phase cycles the events imply (else ValueError);
     the backward counter minus its data-independent cycles (``T * sum(G + 2 + DELTA_STAGES)``)
     is split into each PASS layer's ``n_in * nz + PASS_STAGES * (steps with nz > 0)`` and the update counter
-    minus ``2`` per layer into ``touched * (1 + n_in)`` per layer, by searching every
+    minus ``UPDATE_OVERHEAD`` per layer into ``touched * (1 + n_in)`` per layer, by searching every
     admissible value; ValueError if the split is not unique (it is whenever there is one PASS
     layer with ``T < n_in`` and the update's per-layer costs cannot be traded, as in every
     preset). ``dense``: the core ran the ``dense`` schedule (every input, group and row).
@@ -360,7 +360,7 @@ def loads_from_rtl(mm: MemoryMap, counters: dict, events, *, train: bool = True,
             opts.append([(n * z + PASS_STAGES * p, (z, p)) for p in range(T + 1)
                          for z in ([0] if p == 0 else range(p, p * G + 1))])
     passes = [(0, 0)] + _unique_split(bwd, opts, "PASS split of the backward counter")
-    upd = counters["update"] - 2 * K
+    upd = counters["update"] - UPDATE_OVERHEAD * K
     opts = [[((1 + mm.fan_in(l)) * t, t) for t in
              ([mm.groups(l)] if dense else range(mm.groups(l) + 1))] for l in range(K)]
     touched = _unique_split(upd, opts, "touched-group split of the update counter")
@@ -569,7 +569,7 @@ def activity(cfg, loads: Sequence[LayerLoad], train: bool = True) -> Activity:
             p.write("ds", n * ld.pass_steps, v)
         # update: set-up of each touched group, then its weight rows
         p = ph["upd_group"]
-        p.cycles += 2 + ld.touched
+        p.cycles += UPDATE_OVERHEAD + ld.touched
         g = ld.touched * L
         p.read("errors", g, wd.tm * v)
         if lif and centering:
@@ -650,7 +650,7 @@ def ann_activity(cfg, train: bool = True) -> Activity:
             p.add(n, wd.pacc)
             p.write("ds", n, v)
         p = ph["upd_group"]
-        p.cycles += 2 + G
+        p.cycles += UPDATE_OVERHEAD + G
         p.read("errors", N, v)
         p = ph["upd_row"]
         rows = n * G

@@ -33,9 +33,11 @@ PASS     n_in * nz + 5         ``ds = W^T da`` over the ``nz`` groups with a non
                                pipeline drains (``PASS_STAGES``)
 =======  ====================  =======================================================
 
-Update engine, once per sample, each weight layer: ``2 + touched * (1 + n_in)`` cycles, where
-``touched`` is the number of groups with a nonzero ``da`` at some step (``dense``: ``G``): one
-set-up cycle per group, then one weight row (``lanes`` weights) a cycle.
+Update engine, once per sample, each weight layer: ``3 + touched * (1 + n_in)`` cycles, where
+``touched`` is the number of groups with a nonzero ``da`` at some step (``dense``: ``G``): the
+event queue takes the layer's touched groups and searches them (``UPDATE_OVERHEAD``: USTART,
+UWAIT and the UNEXT that finds none left), then one set-up cycle per group and one weight row
+(``lanes`` weights) a cycle.
 
 Scheduler: a run is a sequence of stages, each one cycle to start plus the longest of the
 engines it starts, then one final cycle. Inference: ``F(0) .. F(T-1)``. ``serial`` and
@@ -55,7 +57,7 @@ from rtl_gen.memory_map import MemoryMap
 __all__ = ["ForwardPhase", "RunTiming", "SampleCounts", "forward_layer_cycles",
            "backward_layer_cycles", "update_layer_cycles", "infer_timing", "train_timing",
            "sample_counts", "input_event_counts", "SCHEDULES", "DELTA_STAGES",
-           "ACC_DRAIN", "forward_overhead",
+           "ACC_DRAIN", "UPDATE_OVERHEAD", "forward_overhead",
            "PASS_STAGES", "run_cycle_bound"]
 
 SCHEDULES = ("serial", "dual", "dense")
@@ -105,8 +107,13 @@ def backward_layer_cycles(l: int, nz: int, n_in: int, groups: int, dense: bool =
     return c
 
 
+#: An update layer's cycles besides its groups': USTART (the event queue takes the touched
+#: groups), UWAIT (it searches them) and the UNEXT that finds none left.
+UPDATE_OVERHEAD = 3
+
+
 def update_layer_cycles(touched: int, n_in: int, groups: int, dense: bool = False) -> int:
-    return 2 + (groups if dense else touched) * (1 + n_in)
+    return UPDATE_OVERHEAD + (groups if dense else touched) * (1 + n_in)
 
 
 def run_cycle_bound(max_width: int, groups: int, max_layers: int, max_timesteps: int,

@@ -109,7 +109,7 @@ class TrainingEngine(wiring.Component):
 
     Cycle behaviour: the scheduler runs stages (one cycle plus the longest engine started);
     forward ``5 + ACC + G`` per layer and step, backward ``G + 9`` plus a ``W^T da`` pass per
-    layer and step, update ``2 + touched * (1 + n_in)`` per layer; golden/timing.py is the exact
+    layer and step, update ``3 + touched * (1 + n_in)`` per layer; golden/timing.py is the exact
     model and docs/architecture.md the description.
     """
 
@@ -434,28 +434,35 @@ class TrainingEngine(wiring.Component):
         f_drain = Signal(range(FS))
         m.d.sync += [acc_rd.eq(0), fire_issue.eq(0),
                      acc_issue.eq(acc_rd), acc_q.eq(acc_rd_q), acc_add.eq(acc_rd_add)]
-        in_mask = Signal(SW)  # the layer's inputs (LOAD): frame or spike bits past n_in are 0
-        f_put = Signal()  # in LOAD, from a register (it steers the queue's search input)
-        m.d.sync += f_put.eq(0)
-        m.d.comb += queue.put.eq(f_put)
+        # the queue takes the forward's vector in LOAD and the update's in USTART (q_put, a
+        # register: it steers every bit of the queue); the forward's is built from registers
+        # loaded in the cycle before LOAD, one LUT deep: the step's frame (f_frame, from f_t
+        # in IDLE) or the layer below's spikes (nvec), and the layer's inputs (in_mask: frame
+        # or spike bits past n_in are 0; layer 0's in IDLE, the next layer's in DRAIN)
+        q_put, q_upd = Signal(), Signal()  # q_upd: the update's vector
+        m.d.sync += q_put.eq(0)
+        m.d.comb += queue.put.eq(q_put)
+        in_mask = Signal(SW)
+        f_frame = Signal(min(SW, 32 * FW))
+        f_l0 = Signal()  # fl == 0
+        f_vec_in = Signal(SW)  # the vector the forward puts
+        n_in_next = Array(lw[min(l + 1, KM - 1)].n_in for l in range(KM))
+        m.d.comb += f_vec_in.eq(Mux(f_l0, f_frame, nvec) & in_mask)
         host_f_addr = Signal(range(TM))
         with m.FSM(name="fwd"):
             with m.State("IDLE"):
+                m.d.sync += [f_frame.eq(frames_a[f_t]), in_mask.eq(thermometer(n_in_a[0], SW))]
                 with m.If(f_start):
-                    m.d.sync += [fl.eq(0), ft.eq(f_t), f_put.eq(1)]
+                    m.d.sync += [fl.eq(0), f_l0.eq(1), ft.eq(f_t), q_put.eq(1), q_upd.eq(0)]
                     m.next = "LOAD"
             with m.State("LOAD"):
                 m.d.comb += [f_busy.eq(1), th_ra.addr.eq(fl * TM + ft),
                              g_ra.addr.eq(fl * TM + ft)]
                 m.d.sync += f_lay.load(fl)
                 m.d.sync += [f_hrow.eq(ft[0] * NR + hbase_a[fl]), f_obase.eq(ft * groups_a[fl])]
-                # the layer's input spikes (the queue searches them in START)
-                vec = Signal(SW)
-                m.d.comb += in_mask.eq(thermometer(n_in_a[fl], SW))
-                m.d.comb += vec.eq(Mux(fl == 0, frames_a[ft][:min(SW, 32 * FW)], nvec) & in_mask)
-                m.d.comb += queue.put_vector.eq(in_mask if dense else vec)
+                # the layer's input spikes (the queue takes them now, searches them in START)
                 if dense:
-                    m.d.sync += f_vec.eq(vec)
+                    m.d.sync += f_vec.eq(f_vec_in)
                 m.next = "START"
             with m.State("START"):
                 m.d.comb += f_busy.eq(1)
@@ -497,6 +504,7 @@ class TrainingEngine(wiring.Component):
                     m.d.sync += [fq.eq(fq + 1), f_at_last.eq(fq + 2 == f_G)]
             with m.State("DRAIN"):  # the last group through the LIF pipeline
                 m.d.comb += f_busy.eq(1)
+                m.d.sync += in_mask.eq(thermometer(n_in_next[fl], SW))
                 m.d.sync += f_drain.eq(f_drain + 1)
                 with m.If(f_drain == FS - 1):
                     m.d.sync += f_drain.eq(0)
@@ -504,7 +512,7 @@ class TrainingEngine(wiring.Component):
                         m.d.comb += f_done.eq(1)
                         m.next = "IDLE"
                     with m.Else():
-                        m.d.sync += [fl.eq(fl + 1), f_put.eq(1)]
+                        m.d.sync += [fl.eq(fl + 1), f_l0.eq(0), q_put.eq(1), q_upd.eq(0)]
                         m.next = "LOAD"
 
         # FIRE data stages (FS of them), group fire_q in stage 1: the sums and
@@ -905,24 +913,25 @@ class TrainingEngine(wiring.Component):
             m.d.comb += [u_m[k].eq(rshr(p_dgs[k], f.recip_bits)) for k in range(L)]
         u_hist_row = Signal(range(KM * CG + 1))  # (ul - 1) * CG: the layer's spike history
 
-        u_load = Signal()  # in USTART, from a register: the queue's search input is steered
-        m.d.sync += u_load.eq(0)  # by it (the touched row or the pending groups)
-        m.d.comb += queue.load.eq(u_load)
+        # the queue takes the touched row or the pending groups in USTART (q_put); UWAIT:
+        # it searches them
+        u_vec = Signal(CG)
+        m.d.comb += queue.put_vector.eq(Mux(q_upd, u_vec, in_mask if dense else f_vec_in))
         if dense:
-            m.d.comb += queue.vector.eq(g_mask)
+            m.d.comb += u_vec.eq(g_mask)
         else:
             # the touched row of the layer to come, registered: read while the update is idle
             # (layer 0) or busy with the layer before (nothing writes that row then: the
             # update clears only its own layer's, in USTART), latched every cycle, so the
-            # row is a register by USTART and the queue searches no block RAM output
+            # row is a register by USTART and the queue takes no block RAM output
             t_row = Signal(CG)
             m.d.comb += touched_r.addr.eq(Mux(u_busy, ul + 1, 0))
             m.d.sync += t_row.eq(touched_r.data)
-            m.d.comb += queue.vector.eq(t_row)
+            m.d.comb += u_vec.eq(t_row)
 
         def set_ul(val):  # (the next cycle is USTART)
             m.d.sync += u_lay.load(val)
-            m.d.sync += u_load.eq(1)
+            m.d.sync += [q_put.eq(1), q_upd.eq(1)]
             m.d.sync += [ul.eq(val), u_hist_row.eq((val - 1) * CG)]
             if dense:
                 m.d.sync += g_mask.eq(thermometer(groups_a[val], CG))
@@ -938,6 +947,9 @@ class TrainingEngine(wiring.Component):
                 if not dense:
                     m.d.comb += [touched_w.addr.eq(ul), touched_w.data.eq(0),
                                  touched_w.en.eq(-1)]
+                m.next = "UWAIT"
+            with m.State("UWAIT"):
+                m.d.comb += u_busy.eq(1)
                 m.next = "UNEXT"
             with m.State("UNEXT"):
                 m.d.comb += u_busy.eq(1)

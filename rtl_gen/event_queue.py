@@ -79,29 +79,25 @@ class EventQueue(wiring.Component):
 
     Members
     -------
-    load : In(1)
-        Take ``vector`` (replacing anything pending or offered); its first index is offered
-        in the next cycle.
-    vector : In(width)
-        The spike vector taken by ``load``.
     put : In(1)
         Store ``put_vector`` (replacing anything pending or offered); its first index is
-        offered in the second cycle after. ``put_vector`` feeds only a register: for a vector
-        ready a cycle before its indices are wanted. (Not together with ``load``.)
+        offered in the second cycle after.
     put_vector : In(width)
-        The spike vector stored by ``put``.
+        The spike vector stored by ``put``. It feeds only the last LUT in front of a
+        register, so a vector built from registers a cycle before its indices are wanted
+        costs no logic level of the search.
     o : Out(stream.Signature(event_layout(width)))
         Active indices in increasing order; ``last`` marks the final one. ``valid`` is high
-        exactly while bits remain (after ``put``: from the second cycle on).
+        exactly while bits remain (from the second cycle after ``put`` on).
 
     Latency and throughput: each accepted index is cleared and the next is offered in the
     following cycle, so ``nnz`` indices take ``nnz`` cycles at full rate and an all-zero
     vector takes none. The queue registers the offered index and the bits after it
-    (``pend``); whenever nothing is offered or the offer is taken, it searches the bits
-    that will be pending (:func:`lowest_set`: a loaded vector, or ``pend``) for the next
-    offer and the bits after it. ``index`` and ``valid`` come from registers, ``last`` from
-    a reduction of ``pend``. ``load``, ``put`` and ``o.ready`` steer the search's input, so
-    they should come from registers (the engine's do).
+    (``pend``); whenever nothing is offered or the offer is taken, it searches ``pend`` (a
+    register, nothing in front of it: :func:`lowest_set`) for the next offer and the bits
+    after it. ``index`` and ``valid`` come from registers, ``last`` from a reduction of
+    ``pend``. ``put`` and ``o.ready`` steer every bit's last LUT, so they should come from
+    registers or shallow logic (the engine's do).
     """
 
     def __init__(self, width: int):
@@ -110,8 +106,6 @@ class EventQueue(wiring.Component):
             raise ValueError(f"width must be at least 1, not {width!r}")
         self.width = width
         super().__init__({
-            "load": In(1),
-            "vector": In(width),
             "put": In(1),
             "put_vector": In(width),
             "o": Out(stream.Signature(event_layout(width))),
@@ -123,12 +117,10 @@ class EventQueue(wiring.Component):
         pend = Signal(w)  # the bits after the offered index
         index = Signal.like(self.o.payload.index)
         valid = Signal()
-        nxt = Signal(w)  # the bits searched for the next offer
-        m.d.comb += nxt.eq(Mux(self.load, self.vector, pend))
-        found, first, below = lowest_set(nxt, w)
-        keep = Mux(self.put, self.put_vector, nxt)  # (put rides on the search's last LUT)
-        with m.If(self.put | self.load | ~valid | self.o.ready):
-            m.d.sync += pend.eq(keep & (Cat(below) | self.put.replicate(w)))
+        found, first, below = lowest_set(pend, w)
+        with m.If(self.put | ~valid | self.o.ready):
+            # one LUT a bit: put ? put_vector : pend & below
+            m.d.sync += pend.eq(Mux(self.put, self.put_vector, pend & Cat(below)))
             with m.If(self.put):
                 m.d.sync += valid.eq(0)
             with m.Else():

@@ -83,7 +83,7 @@ def manifest(cfg, core: Core) -> dict:
         "timing": f"golden/timing.py (forward "
                   f"{forward_overhead(0, cfg.hardware.fire_stages)} + ACC + G per layer and step; "
                   f"backward G + {2 + DELTA_STAGES} + n_in * nz + {PASS_STAGES}; "
-                  "update 2 + touched * (1 + n_in) per layer)",
+                  "update 3 + touched * (1 + n_in) per layer)",
     }
 
 

@@ -203,8 +203,6 @@ class HostInterface(wiring.Component):
         w_chk = Signal()
         m.d.sync += w_chk.eq(0)
         w_long = w_chk & (count[nb:].any() | (count[:nb] > span))
-        with m.If(w_long & (err == 0)):  # (in the cycle after the first word: PAYLOAD)
-            m.d.sync += err.eq(Err.BAD_ADDRESS)
 
         # READ data: a word read in one cycle is on mem_rdata two cycles later (the memory's
         # registered read, then the engine's register) and goes into the buffer then; a read
@@ -365,4 +363,9 @@ class HostInterface(wiring.Component):
                     m.d.sync += rlen.eq(rlen - 1)
                     with m.If(rlen == 1):
                         m.next = "HEADER"
+        # WRITE's length check, in the cycle after the first word (PAYLOAD, a data word or
+        # none; or EXEC with no data word, when w_long is 0), where the FSM sets no err: after
+        # the FSM, so its comparator feeds err's last multiplexer, not its first
+        with m.If(w_long & (err == 0)):
+            m.d.sync += err.eq(Err.BAD_ADDRESS)
         return m

@@ -14,7 +14,7 @@ import pytest
 from golden.energy import (FORWARD_PHASES, HOROWITZ_45NM, PHASES, EnergyTable, LayerLoad,
                            activity, ann_activity, ann_cycles, energy, layer_loads,
                            loads_from_rtl, mean_loads, measure_energy, memories, widths)
-from golden.timing import (DELTA_STAGES, PASS_STAGES, SampleCounts,
+from golden.timing import (DELTA_STAGES, PASS_STAGES, UPDATE_OVERHEAD, SampleCounts,
                            forward_overhead, infer_timing, train_timing)
 from rtl_gen.config import load_config
 from rtl_gen.memory_map import MemoryMap
@@ -165,10 +165,10 @@ def test_hand_computed_example():
         "bwd_pass": dict(cycles=8, ops={("mult", 8, 8): 6, ("add", 21): 9},
                          reads={"weights": [6, 48], "errors": [6, 96]},
                          writes={"ds": [3, 24]}),
-        # Update set-up: 2 cycles per layer + 1 per touched group = 4 + 3. Per touched group
+        # Update set-up: 3 cycles per layer + 1 per touched group = 6 + 3. Per touched group
         # and lane: the error word (16) read; LIF: row sum read, mean = rs x R (13 x 9,
         # rounding 22), row sum cleared.
-        "upd_group": dict(cycles=7, ops={("mult", 9, 13): 4, ("add", 22): 4},
+        "upd_group": dict(cycles=9, ops={("mult", 9, 13): 4, ("add", 22): 4},
                           reads={"errors": [6, 96], "rowsums": [4, 52]},
                           writes={"rowsums": [4, 52]}),
         # Update rows: 2 groups x 4 inputs + 1 x 3 = 11 (22 lane slots). Per slot: weight read
@@ -189,9 +189,9 @@ def test_hand_computed_example():
         assert p.reads == w["reads"], name
         assert p.writes == w["writes"], name
     # the timing model's engine counters
-    assert act.engine_cycles() == {"forward": 38, "backward": 50, "update": 18}
+    assert act.engine_cycles() == {"forward": 38, "backward": 50, "update": 20}
     rt = train_timing(mm, counts, "serial")
-    assert (rt.forward, rt.backward, rt.update) == (38, 50, 18)
+    assert (rt.forward, rt.backward, rt.update) == (38, 50, 20)
     # pJ at 0.1 per bit: the sum over the phase of adder bits, multiplier bit products and
     # memory bits, e.g. fwd_acc: 14 x 11 (adds) + 112 + 154 + 154 (memory) = 574 -> 57.4 pJ
     units = {"fwd_load": 64 + 16 + 16,
@@ -353,11 +353,11 @@ def test_counts_reconcile_with_the_rtl():
         assert rows == sum(int(events[l].sum()) * G[l] for l in range(K))
         if not train:
             continue
-        # update rows read and written = update counter - 2 per layer - 1 per touched group
+        # update rows read and written = update counter - UPDATE_OVERHEAD per layer - 1 per touched group
         p = act.phases["upd_row"]
         rows = p.reads["weights"][0] / L
         assert rows == p.writes["weights"][0] / L == \
-            ctr["update"] - 2 * K - sum(ld.touched for ld in loads)
+            ctr["update"] - UPDATE_OVERHEAD * K - sum(ld.touched for ld in loads)
         # PASS rows = backward counter - (BSTART, DELTA, drain, BUPD) - PASS drain cycles
         rows = act.phases["bwd_pass"].reads["weights"][0] / L
         assert rows == ctr["backward"] - T * sum(g + 2 + DELTA_STAGES for g in G) \

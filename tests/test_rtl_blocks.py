@@ -130,21 +130,19 @@ def test_lif_surrogate_equals_golden_for_every_membrane(width):
     assert not bad, f"{len(bad)} differ, first (index, RTL, golden): {bad[:3]}"
 
 
-async def _load(ctx, dut, vec, port):
-    """Take ``vec`` into the queue by ``port`` (``load`` or ``put``); return in the first
-    cycle its indices may be offered."""
-    ctx.set(dut.vector if port == "load" else dut.put_vector, vec)
-    ctx.set(getattr(dut, port), 1)
+async def _put(ctx, dut, vec):
+    """Put ``vec`` into the queue; return in the first cycle its indices may be offered (the
+    second after the put: the vector is stored, then searched)."""
+    ctx.set(dut.put_vector, vec)
+    ctx.set(dut.put, 1)
     await ctx.tick()
-    ctx.set(getattr(dut, port), 0)
-    if port == "put":  # the vector is stored, then searched
-        assert not ctx.get(dut.o.valid)
-        await ctx.tick()
+    ctx.set(dut.put, 0)
+    assert not ctx.get(dut.o.valid)
+    await ctx.tick()
 
 
-@pytest.mark.parametrize("port", ["load", "put"])
 @pytest.mark.parametrize("width, seed", [(1, 0), (2, 7), (37, 1), (64, 2), (128, 3)])
-def test_event_queue_emits_active_indices_in_order(width, seed, port):
+def test_event_queue_emits_active_indices_in_order(width, seed):
     g = random.Random(seed)
     vectors = [0, (1 << width) - 1, 1 << (width - 1)] + [g.getrandbits(width) for _ in range(6)]
     vectors += [g.getrandbits(width) & g.getrandbits(width) & g.getrandbits(width)
@@ -154,7 +152,7 @@ def test_event_queue_emits_active_indices_in_order(width, seed, port):
 
     async def bench(ctx):
         for vec in vectors:
-            await _load(ctx, dut, vec, port)
+            await _put(ctx, dut, vec)
             got, stalls = [], 0
             while ctx.get(dut.o.valid):
                 ready = g.random() < 0.7
@@ -177,12 +175,10 @@ def test_event_queue_emits_active_indices_in_order(width, seed, port):
         assert [last for _, last in got] == [0] * (len(want) - 1) + [1] * bool(want)
 
 
-@pytest.mark.parametrize("port", ["load", "put"])
 @pytest.mark.parametrize("width, seed", [(1, 4), (9, 5), (64, 6)])
-def test_event_queue_load_replaces_what_is_pending(width, seed, port):
-    """A vector loaded (or put) while indices are still pending (with or without an accept
-    in the same cycle) replaces them: its indices follow from the next cycle on (put: the
-    one after)."""
+def test_event_queue_put_replaces_what_is_pending(width, seed):
+    """A vector put while indices are still pending (with or without an accept in the same
+    cycle) replaces them: its indices follow from the second cycle after the put on."""
     g = random.Random(seed)
     dut = EventQueue(width)
     out = []
@@ -191,9 +187,9 @@ def test_event_queue_load_replaces_what_is_pending(width, seed, port):
         for _ in range(12):
             vec = g.getrandbits(width)
             ctx.set(dut.o.ready, g.random() < 0.5)
-            await _load(ctx, dut, vec, port)
+            await _put(ctx, dut, vec)
             got = []
-            cut = g.randrange(3)  # accept a few, then load the next vector over the rest
+            cut = g.randrange(3)  # accept a few, then put the next vector over the rest
             while ctx.get(dut.o.valid) and len(got) < cut:
                 ctx.set(dut.o.ready, 1)
                 got.append((ctx.get(dut.o.payload.index), ctx.get(dut.o.payload.last)))

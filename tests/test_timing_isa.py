@@ -39,13 +39,14 @@ def test_a_hand_counted_training_sample():
     ACC, its drain cycle, FIRE, the three-stage FIRE pipeline draining); backward
     readout (2 + 9) + pass (128 * 1 + 5), LIF (16 + 9) (BSTART, a DELTA cycle per group, the
     seven-stage DELTA pipeline draining, BUPD; a weight row per PASS cycle, the five-stage PASS
-    pipeline draining); update (2 + 3*65) + (2 + 1*129);
+    pipeline draining); update (3 + 3*65) + (3 + 1*129) (USTART, UWAIT, a set-up cycle per
+    touched group and a cycle per row, the UNEXT that finds no group left);
     four stages of one cycle each and the final cycle."""
     mm = MemoryMap.of(load_config("default").replace(network={"timesteps": 1}))
     c = SampleCounts(np.array([[5], [4]]), np.array([[3], [1]]), np.array([3, 1]))
     fwd = (6 + 80 + 16) + (6 + 8 + 2)
     bwd = (2 + 9 + 128 + 5) + (16 + 9)
-    upd = (2 + 3 * 65) + (2 + 129)
+    upd = (3 + 3 * 65) + (3 + 129)
     t = train_timing(mm, c, "serial")
     assert (t.forward, t.backward, t.update) == (fwd, bwd, upd)
     assert t.cycles == fwd + bwd + upd + 3 + 1

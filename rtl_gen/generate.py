@@ -14,7 +14,7 @@ from amaranth.back import verilog
 from amaranth.hdl import Shape
 from amaranth.lib import wiring
 
-from golden.timing import DELTA_STAGES, PASS_STAGES, forward_overhead
+from golden.timing import DELTA_STAGES, PASS_STAGES, UPDATE_OVERHEAD, forward_overhead
 
 from .core import Core, lr_ranges
 from .engine import acc_bits, host_depths, obs_layout
@@ -83,7 +83,7 @@ def manifest(cfg, core: Core) -> dict:
         "timing": f"golden/timing.py (forward "
                   f"{forward_overhead(0, cfg.hardware.fire_stages)} + ACC + G per layer and step; "
                   f"backward G + {2 + DELTA_STAGES} + n_in * nz + {PASS_STAGES}; "
-                  "update 3 + touched * (1 + n_in) per layer)",
+                  f"update {UPDATE_OVERHEAD} + touched * (1 + n_in) per layer)",
     }
 
 

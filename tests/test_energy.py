@@ -353,7 +353,8 @@ def test_counts_reconcile_with_the_rtl():
         assert rows == sum(int(events[l].sum()) * G[l] for l in range(K))
         if not train:
             continue
-        # update rows read and written = update counter - UPDATE_OVERHEAD per layer - 1 per touched group
+        # update rows read and written = update counter - UPDATE_OVERHEAD per layer - 1 per
+        # touched group
         p = act.phases["upd_row"]
         rows = p.reads["weights"][0] / L
         assert rows == p.writes["weights"][0] / L == \

@@ -3,6 +3,7 @@ the yowasp tools from PyPI (no vendor tools, no system packages)."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
-__all__ = ["Board", "BOARDS", "DEFAULT_BAUD", "build_bitstream", "tool_env"]
+__all__ = ["Board", "BoardBuild", "BOARDS", "DEFAULT_BAUD", "build_bitstream", "tool_env"]
 
 #: UART speed of the boards' USB serial bridges used by default (FTDI FT2232H: up to 3 Mbaud).
 DEFAULT_BAUD = 115200
@@ -66,61 +67,80 @@ def _platform(board: Board):
 _MISSED = re.compile(r"Max frequency for clock '[^']*': ([0-9.]+) MHz \(FAIL at")
 
 
+@dataclass(frozen=True)
+class BoardBuild:
+    """A bitstream built: where it is, the core's clock (MHz: the PLL's output, or an iCE40
+    board's oscillator below its PLL's range), the nextpnr seed it was placed at, the board
+    design's Fmax there, and every seed's (``None``: stopped before it finished, once
+    another met the clock)."""
+
+    path: Path
+    clock_mhz: float
+    seed: int
+    fmax_mhz: float | None
+    fmax_by_seed: dict[str, float | None]
+
+
 def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BAUD,
                     clock_mhz: float | None = None, seeds: Sequence[int] = (1,),
-                    relax: Callable[[int, float, int], None] | None = None
-                    ) -> tuple[Path, float]:
+                    jobs: int | None = None,
+                    relax: Callable[[int, float, int], None] | None = None) -> BoardBuild:
     """Build ``cfg``'s core for ``board`` (PLL at ``clock_mhz``, default the config's clock;
-    UART at ``baud``) into ``out_dir``; returns the bitstream's path and the core's clock in
-    MHz (:class:`boards.top.BoardTop`: the PLL's output, or an iCE40 board's oscillator below
-    its PLL's range). nextpnr fails the build when the clock is not met: pass the Fmax that
-    :func:`rtl_gen.synth.synthesize` found. A build that misses the clock at ``seeds[0]``
-    is placed again at the next seed, and so on (the board's design has a PLL and LEDs
-    besides the core, so it does not place as the synthesis top did at the same seed).
-    With ``relax``, a board that misses the clock at every seed is built once more at the
-    seed where it came closest, for ``floor(0.9 x)`` the Fmax it reached there; ``relax``
-    is told ``(seed, that Fmax, the new clock)`` first.
+    UART at ``baud``) into ``out_dir``. nextpnr fails the build when the clock is not met:
+    pass the Fmax that :func:`rtl_gen.synth.synthesize` found. yosys runs once; nextpnr
+    places the board's own netlist at ``seeds`` (``jobs`` at a time, default one per core)
+    and the first that meets the clock is packed (:mod:`boards.seed_sweep`): on a full part
+    the seed that closes timing for the core alone does not for the board's design, with
+    its pins fixed and a PLL. With ``relax``, a board that misses the clock at every seed is
+    built once more at the seed where it came closest, for ``floor(0.9 x)`` the Fmax it
+    reached there; ``relax`` is told ``(seed, that Fmax, the new clock)`` first.
     Raises :class:`rtl_gen.synth.SynthError` when a tool fails (the design does not fit, or
-    misses timing at every seed and not ``relax``: the log's tail is in the message)."""
+    misses timing at every seed and not ``relax``: nextpnr's verdict and the log's tail are
+    in the message)."""
     from rtl_gen.synth import SynthError
 
     if not seeds:
         raise ValueError("seeds: at least one nextpnr seed")
-    reached = {}  # seed: the board's Fmax where it missed the clock
-    for seed in seeds:
-        try:
-            return _build(cfg, board, Path(out_dir), baud, clock_mhz, seed)
-        except SynthError as err:
-            missed = _MISSED.search(str(err))
-            if not missed:  # not a missed clock
-                raise
-            reached[seed], last = float(missed.group(1)), err
-    if relax is None:
-        raise last
-    seed = max(reached, key=reached.get)
-    clock = math.floor(0.9 * reached[seed])
-    relax(seed, reached[seed], clock)
-    return _build(cfg, board, Path(out_dir), baud, clock, seed)
+    out, jobs = Path(out_dir), jobs or os.cpu_count() or 1
+    try:
+        return _build(cfg, board, out, baud, clock_mhz, seeds, jobs)
+    except SynthError as err:
+        if relax is None or not _MISSED.search(str(err)):
+            raise
+    swept = json.loads((out / "seeds.json").read_text())
+    seed = swept["seed"]
+    fmax = swept["fmax_by_seed"][str(seed)]
+    clock = math.floor(0.9 * fmax)
+    relax(seed, fmax, clock)
+    return _build(cfg, board, out, baud, clock, [seed], jobs)
 
 
 def _build(cfg, board: str, out: Path, baud: int, clock_mhz: float | None,
-           seed: int) -> tuple[Path, float]:
-    from rtl_gen.synth import ECP5_ROUTER, TARGETS, SynthError
+           seeds: Sequence[int], jobs: int) -> BoardBuild:
+    from rtl_gen.synth import ECP5_ROUTER, TARGETS, SynthError, _tool
 
+    from .seed_sweep import wrapper
     from .top import BoardTop
 
     b = BOARDS[board]
     plat = _platform(b)
     top = BoardTop(cfg, b.family, b.status_leds, baud, clock_mhz or cfg.hardware.clock_mhz)
+    tgt = TARGETS[b.target]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "seeds.json").unlink(missing_ok=True)
+    env = tool_env()
+    # the build script's nextpnr: the seed sweep over the real one
+    var = "NEXTPNR_ICE40" if b.family == "ice40" else "NEXTPNR_ECP5"
+    sweep = wrapper((out / "nextpnr-seeds").resolve(), _tool(tgt.nextpnr), seeds, jobs)
+    env[var] = str(sweep)
+    what = f"nextpnr seed {seeds[0]}" if len(seeds) == 1 else f"nextpnr seeds {_span(seeds)}"
     try:
-        with mock.patch.dict(os.environ, tool_env()):
+        with mock.patch.dict(os.environ, env):
             # the synthesis flow's options and preparation for the part (rtl_gen/synth.py)
-            tgt = TARGETS[b.target]
             synth_opts, after = tgt.synth_parts()
-            pnr = ["--seed", str(seed), *(ECP5_ROUTER if b.family == "ecp5" else ())]
             opts = {"synth_opts": synth_opts, "script_after_read": tgt.prep,
                     "script_after_synth": after.replace("; ", "\n"),
-                    "nextpnr_opts": " ".join(pnr)}
+                    "nextpnr_opts": " ".join(ECP5_ROUTER if b.family == "ecp5" else ())}
             plan = plat.build(top, name="top", build_dir=str(out), do_build=False, **opts)
             plan.execute_local(str(out))
     except Exception as err:  # the build script's failure, with its log
@@ -131,9 +151,19 @@ def _build(cfg, board: str, out: Path, baud: int, clock_mhz: float | None,
         # nextpnr's verdict on the clock (above the slack histogram), then the log's tail
         verdict = [x for x in lines if _MISSED.search(x)][-1:]
         tail = "\n".join(verdict + lines[-20:])
-        raise SynthError(f"bitstream build for {board} (nextpnr seed {seed}) failed: {err}\n"
+        raise SynthError(f"bitstream build for {board} ({what}) failed: {err}\n"
                          f"{tail}") from err
     path = out / f"top.{b.bitstream}"
     if not path.exists():
         raise SynthError(f"bitstream build for {board} produced no {path.name} in {out}")
-    return path, top.fout
+    swept = json.loads((out / "seeds.json").read_text())
+    by_seed = swept["fmax_by_seed"]
+    return BoardBuild(path, top.fout, swept["seed"], by_seed[str(swept["seed"])], by_seed)
+
+
+def _span(seeds: Sequence[int]) -> str:
+    """``1-24`` for a run of consecutive seeds, else ``3, 7, 9``."""
+    s = list(seeds)
+    if s == list(range(s[0], s[0] + len(s))):
+        return f"{s[0]}-{s[-1]}"
+    return ", ".join(map(str, s))

@@ -262,46 +262,114 @@ def test_seed_sweep_keeps_the_fastest_and_reuses_placed_seeds(tmp_path):
         synthesize(cfg, "ice40-up5k", tmp_path, seeds=0, verilog=v, top="mac")
 
 
-def test_board_build_tries_the_next_seed_only_on_a_missed_clock(monkeypatch, tmp_path):
-    """A board build that misses its clock is placed again at the next seed; any other
-    failure, or a miss at the last seed, is raised at once (with ``relax``: built once more
-    at the closest seed, for 0.9 x the Fmax it reached)."""
+#: A stand-in for nextpnr: at ``--seed K`` it writes its log (``--log``) with the verdict
+#: ``FMAX[K]`` gives against a 40 MHz clock and its placement (``--asc``), reading the netlist
+#: (``--json``) from its working directory; ``None`` fails as a router does, and a seed in
+#: ``SLOW`` runs for a minute first.
+FAKE_NEXTPNR = """\
+import sys, time
+a = sys.argv[1:]
+arg = lambda name: a[a.index(name) + 1]
+seed = int(arg("--seed"))
+open(arg("--json")).read()
+FMAX, SLOW = {fmax}, {slow}
+if seed in SLOW:
+    time.sleep(60)
+f = FMAX[seed]
+with open(arg("--log"), "w") as log:
+    if f is None:
+        log.write("ERROR: failed to route\\n")
+        sys.exit(2)
+    verdict = "PASS" if f >= 40 else "FAIL"
+    log.write(f"Info: Max frequency for clock 'clk': 30.00 MHz (PASS at 12.00 MHz)\\n")
+    log.write(f"Info: Max frequency for clock 'clk': {{f:.2f}} MHz ({{verdict}} at 40.00 MHz)\\n")
+open(arg("--asc"), "w").write(f"placed at seed {{seed}}")
+sys.exit(0 if f >= 40 else 1)
+"""
+
+
+def _fake_nextpnr(path, fmax, slow=()):
+    import sys
+
+    path.write_text(f"#!{sys.executable}\n" + FAKE_NEXTPNR.format(fmax=fmax, slow=set(slow)))
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_seed_sweep_keeps_the_first_seed_that_meets_the_clock(monkeypatch, tmp_path):
+    """The board build's nextpnr (boards/seed_sweep.py) places the board's netlist at each
+    seed, two at a time, and keeps the first that meets the clock: its placement and log are
+    the build's, the runs still going are stopped, the seeds after it are not started; the
+    Fmax each seed reached is in seeds.json."""
+    import subprocess
+
+    from boards.seed_sweep import fmax_of_log, main as sweep_main, sweep, wrapper
+
+    (tmp_path / "top.json").write_text("{}")
+    args = ["--quiet", "--log", "top.tim", "--json", "top.json", "--asc", "top.asc"]
+    tool = _fake_nextpnr(tmp_path / "nextpnr", {1: 38.2, 2: 39.1, 3: 40.3, 4: 41.0, 5: 45.0},
+                         slow={4})
+    # the executable the build script runs in nextpnr's place, with nextpnr's arguments
+    exe = wrapper(tmp_path / "nextpnr-seeds", tool, [1, 2, 3, 4, 5], 2)
+    run = subprocess.run([exe, *args], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "seed 3: 40.30 MHz, met the clock" in run.stdout
+    assert (tmp_path / "top.asc").read_text() == "placed at seed 3"
+    assert fmax_of_log((tmp_path / "top.tim").read_text()) == (40.3, False)
+    swept = json.loads((tmp_path / "seeds.json").read_text())
+    assert swept == {"fmax_by_seed": {"1": 38.2, "2": 39.1, "3": 40.3, "4": None},
+                     "seed": 3, "passed": True}
+    # every seed misses: the closest one's log (with nextpnr's verdict) and exit 1
+    tool = _fake_nextpnr(tmp_path / "nextpnr", {1: 38.2, 2: 39.1, 3: 37.0})
+    monkeypatch.chdir(tmp_path)
+    assert sweep_main(["--tool", tool, "--seeds", "1,2,3", "--jobs", "2", "--", *args]) == 1
+    assert (tmp_path / "top.asc").read_text() == "placed at seed 2"
+    assert "39.10 MHz (FAIL at 40.00 MHz)" in (tmp_path / "top.tim").read_text()
+    assert json.loads((tmp_path / "seeds.json").read_text())["seed"] == 2
+    # a failure that is not a missed clock ends the sweep with nextpnr's exit code
+    tool = _fake_nextpnr(tmp_path / "nextpnr", {1: 38.2, 2: None, 3: 41.0, 4: 42.0})
+    assert sweep(tool, args, [1, 2, 3, 4], jobs=1, cwd=tmp_path, poll=0.05) == 2
+    assert "failed to route" in (tmp_path / "top.tim").read_text()
+    assert json.loads((tmp_path / "seeds.json").read_text()) == {
+        "fmax_by_seed": {"1": 38.2, "2": None}, "seed": 2, "passed": False}
+    with pytest.raises(ValueError, match="at least one"):
+        sweep(tool, args, [], cwd=tmp_path)
+
+
+def test_board_build_relaxes_the_clock_where_it_came_closest(monkeypatch, tmp_path):
+    """A board build whose every seed misses the clock is, with ``relax``, built once more
+    at the seed where it came closest, for 0.9 x the Fmax it reached there; without it, or on
+    any other failure, the error is raised."""
     import boards
     from rtl_gen.synth import SynthError
 
-    tried = []
+    builds = []
 
-    def fake_build(cfg, board, out, baud, clock_mhz, seed):
-        tried.append(seed)
-        if seed in fails and clock_mhz is None:  # (a relaxed build passes)
-            raise SynthError(fails[seed])
-        return out / "top.bin", 39.75
+    def fake_build(cfg, board, out, baud, clock_mhz, seeds, jobs):
+        builds.append((clock_mhz, list(seeds)))
+        if clock_mhz == 40:
+            (out / "seeds.json").write_text(json.dumps(
+                {"fmax_by_seed": {"1": 36.1, "2": 38.9, "3": 37.0}, "seed": 2,
+                 "passed": False}))
+            raise SynthError(fail)
+        return boards.BoardBuild(out / "top.bin", clock_mhz, seeds[0], 38.5,
+                                 {str(seeds[0]): 38.5})
 
     monkeypatch.setattr(boards, "_build", fake_build)
-    miss = "ERROR: Max frequency for clock 'cd_sync.clk': 38.1 MHz (FAIL at 39.75 MHz)"
-    fails = {6: miss, 4: miss}
-    assert boards.build_bitstream(None, "icebreaker", tmp_path, seeds=[6, 4, 1, 12]) == (
-        tmp_path / "top.bin", 39.75)
-    assert tried == [6, 4, 1]
-    tried.clear()
-    fails = {6: "ERROR: failed to route", 4: miss}
-    with pytest.raises(SynthError, match="failed to route"):
-        boards.build_bitstream(None, "icebreaker", tmp_path, seeds=[6, 4])
-    assert tried == [6]
-    tried.clear()
-    fails = {6: miss, 4: miss}
+    fail = "ERROR: Max frequency for clock 'clk': 38.9 MHz (FAIL at 39.75 MHz)"
+    told = []
+    built = boards.build_bitstream(None, "icebreaker", tmp_path, clock_mhz=40,
+                                   seeds=range(1, 4), relax=lambda *a: told.append(a))
+    assert told == [(2, 38.9, 35)] and builds == [(40, [1, 2, 3]), (35, [2])]
+    assert built.path == tmp_path / "top.bin" and built.clock_mhz == 35
     with pytest.raises(SynthError, match="FAIL at"):
-        boards.build_bitstream(None, "icebreaker", tmp_path, seeds=[6, 4])
-    assert tried == [6, 4]
+        boards.build_bitstream(None, "icebreaker", tmp_path, clock_mhz=40, seeds=[1, 2])
+    fail = "ERROR: failed to route"
+    with pytest.raises(SynthError, match="failed to route"):
+        boards.build_bitstream(None, "icebreaker", tmp_path, clock_mhz=40, seeds=[1],
+                               relax=lambda *a: told.append(a))
     with pytest.raises(ValueError, match="at least one"):
         boards.build_bitstream(None, "icebreaker", tmp_path, seeds=[])
-    # relax: missed at every seed, built again where it came closest, at 0.9 x its Fmax
-    tried.clear()
-    fails = {6: miss, 4: miss.replace("38.1 MHz", "38.9 MHz")}
-    told = []
-    assert boards.build_bitstream(None, "icebreaker", tmp_path, seeds=[6, 4],
-                                  relax=lambda *a: told.append(a))[0] == tmp_path / "top.bin"
-    assert tried == [6, 4, 4] and told == [(4, 38.9, 35)]
 
 
 def test_board_build_error_keeps_nextpnrs_verdict(monkeypatch, tmp_path):
@@ -326,7 +394,7 @@ def test_board_build_error_keeps_nextpnrs_verdict(monkeypatch, tmp_path):
 
     monkeypatch.setattr(boards, "_platform", lambda b: Platform())
     with pytest.raises(SynthError) as err:
-        boards._build(load_config("up5k"), "icebreaker", tmp_path, 115200, 33.0, 3)
+        boards._build(load_config("up5k"), "icebreaker", tmp_path, 115200, 33.0, [3], 1)
     assert verdict in str(err.value) and "1 error" in str(err.value)
     assert "nextpnr seed 3" in str(err.value)
 

@@ -138,7 +138,7 @@ def _build(cfg, board: str, out: Path, baud: int, clock_mhz: float | None,
         with mock.patch.dict(os.environ, env):
             # the synthesis flow's options and preparation for the part (rtl_gen/synth.py)
             synth_opts, after = tgt.synth_parts()
-            opts = {"synth_opts": synth_opts, "script_after_read": tgt.prep,
+            opts = {"synth_opts": synth_opts, "script_after_read": tgt.prep.replace("; ", "\n"),
                     "script_after_synth": after.replace("; ", "\n"),
                     "nextpnr_opts": " ".join(ECP5_ROUTER if b.family == "ecp5" else ())}
             plan = plat.build(top, name="top", build_dir=str(out), do_build=False, **opts)

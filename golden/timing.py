@@ -13,7 +13,9 @@ LOAD     1                     read the layer's input spike vector, threshold an
 START    1                     the event queue takes the vector
 ACC      max(1, nnz * G)       every active input adds its weight column, one group per
                                cycle (``dense``: every input, ``n_in * G``)
-ADRAIN   1                     the last sums written (the weight address is registered)
+ADRAIN   1                     the last sums written (the weight address is registered):
+                               the ACC's cycle that finds the queue empty, or after an
+                               empty ACC a state of its own
 FIRE     G                     LIF (or readout) of one group of ``lanes`` neurons a cycle
 DRAIN    S                     the FIRE pipeline drains: the last group's results are
                                written (``S``: ``hardware.fire_stages``, 3 by default)

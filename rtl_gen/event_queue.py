@@ -15,7 +15,7 @@ def event_layout(width: int) -> data.StructLayout:
                               "last": unsigned(1)})
 
 
-def lowest_set(x, width: int):
+def lowest_set(x, width: int, m: Module | None = None):
     """``(any, index, below)`` of the ``width`` bits of ``x``: whether any bit is set, the
     index of the lowest set bit (meaningless when none is), and for each bit whether a lower
     bit is set.
@@ -26,6 +26,12 @@ def lowest_set(x, width: int):
     block's "below" or'ed with the anys of the sub-blocks before it, from the top down.
     (``x & ~(x - 1)`` on a carry chain is one LUT a bit, but a 64-bit chain, which the
     mapper also turns partly into LUT ripples, is about three times as deep.)
+
+    With ``m``, each block's "any" of four bits or more is a net of its own (assigned in
+    ``m``, with yosys' ``keep``), so the LUT mapper keeps the tree: left to itself, ABC's area
+    recovery relaxes every path up to the design's longest and rebuilt the "below"s of a
+    64-bit search as a ripple nine LUTs deep (the iCEBreaker build's worst path at 14 of 15
+    nextpnr seeds; docs/synthesis.md, "The sixth round").
     """
     n = 1 << max(0, (width - 1).bit_length())
     bits = [x[i] if i < width else Const(0) for i in range(n)]
@@ -37,8 +43,14 @@ def lowest_set(x, width: int):
 
     def any_of(lo, size):
         if (lo, size) not in anys:
-            anys[lo, size] = (bits[lo] if size == 1
-                              else Cat(any_of(*p) for p in parts(lo, size)).any())
+            if size == 1:
+                anys[lo, size] = bits[lo]
+            else:
+                anys[lo, size] = Cat(any_of(*p) for p in parts(lo, size)).any()
+                if m is not None and size >= 4 and lo < width:
+                    kept = Signal(name=f"any_{lo}_{size}", attrs={"keep": 1})
+                    m.d.comb += kept.eq(anys[lo, size])
+                    anys[lo, size] = kept
         return anys[lo, size]
 
     def index_of(lo, size):  # the bits of the lowest set bit's offset in the block
@@ -95,8 +107,8 @@ class EventQueue(wiring.Component):
     vector takes none. The queue registers the offered index and the bits after it
     (``pend``); whenever nothing is offered or the offer is taken, it searches ``pend`` (a
     register, nothing in front of it: :func:`lowest_set`) for the next offer and the bits
-    after it. ``index`` and ``valid`` come from registers, ``last`` from a reduction of
-    ``pend``. ``put`` (every bit's last LUT) and ``o.ready`` (every bit's enable) fan out
+    after it. ``index`` and ``valid`` come from registers, ``last`` from the search's OR of
+    ``pend`` (as deep as the search: the engine ends a vector on ``valid`` instead). ``put`` (every bit's last LUT) and ``o.ready`` (every bit's enable) fan out
     to the whole register, so they should come from registers or shallow logic (the
     engine's do).
     """
@@ -118,7 +130,7 @@ class EventQueue(wiring.Component):
         pend = Signal(w)  # the bits after the offered index
         index = Signal.like(self.o.payload.index)
         valid = Signal()
-        found, first, below = lowest_set(pend, w)
+        found, first, below = lowest_set(pend, w, m)
         with m.If(self.put | ~valid | self.o.ready):
             # one LUT a bit: put ? put_vector : pend & below
             m.d.sync += pend.eq(Mux(self.put, self.put_vector, pend & Cat(below)))
@@ -127,5 +139,5 @@ class EventQueue(wiring.Component):
             with m.Else():
                 m.d.sync += [valid.eq(found), index.eq(first)]
         m.d.comb += [self.o.valid.eq(valid), self.o.payload.index.eq(index),
-                     self.o.payload.last.eq(~pend.any())]
+                     self.o.payload.last.eq(~found)]
         return m

@@ -209,12 +209,15 @@ def test_event_queue_put_replaces_what_is_pending(width, seed):
 
 
 @pytest.mark.parametrize("width", [1, 2, 5, 8, 11])
-def test_lowest_set_every_vector(width):
+@pytest.mark.parametrize("kept", [False, True])
+def test_lowest_set_every_vector(width, kept):
     """The queue's search over every vector of a few widths (powers of two and not): any bit
-    set, the lowest set bit's index, and per bit whether a lower one is set."""
+    set, the lowest set bit's index, and per bit whether a lower one is set; the same with
+    the blocks' ORs as nets of their own (``kept``, as the queue builds it)."""
     x = Signal(width)
-    found, first, below = lowest_set(x, width)
-    xs, seen = _every_value(x, Cat(found, first, *below))
+    sub = Module() if kept else None
+    found, first, below = lowest_set(x, width, sub)
+    xs, seen = _every_value(x, Cat(found, first, *below), sub=sub)
     nb = len(first)
     for xv, got in zip(xs, seen):
         want_below = [int(xv & ((1 << i) - 1) != 0) for i in range(width)]
@@ -308,11 +311,14 @@ def test_rshr_var_rounds_like_the_golden_shift(shape, s_bits, offset):
     assert seen == want
 
 
-def _every_value(x, expr, out=None):
+def _every_value(x, expr, out=None, sub=None):
     """``(xs, outputs)``: ``expr`` of the signal ``x`` (into ``out``, default as wide as
-    ``expr``) for every value ``x`` can hold, in amaranth.sim."""
+    ``expr``; ``sub``, a module that drives some of its signals) for every value ``x`` can
+    hold, in amaranth.sim."""
     out = Signal.like(expr) if out is None else out
     m = Module()
+    if sub is not None:
+        m.submodules.sub = sub
     m.d.comb += out.eq(expr)
     xs = range(lo(len(x)), hi(len(x)) + 1) if x.shape().signed else range(1 << len(x))
     seen = []

@@ -79,8 +79,7 @@ class HostInterface(wiring.Component):
     the bank select; it is written into a 4-word buffer then), as long as the buffer has
     room for it and the reads in flight (so
     back-pressure only pauses the stream and the memories' read addresses never wait on
-    ``o.ready``). ``i.ready`` is low from execution until the reply's last word is accepted,
-    and for the cycle after a WRITE's first payload word (its length check).
+    ``o.ready``). ``i.ready`` is low from execution until the reply's last word is accepted.
     Every check of a command is decided before it changes any state: an error changes only
     ``error``.
     """
@@ -188,9 +187,8 @@ class HostInterface(wiring.Component):
         # comparator): the first payload word's address must be within the memory, and
         # ``span`` keeps the words from it to the memory's end; then the length must fit in
         # it: READ's (its second word) as it arrives, WRITE's (the data words, count then)
-        # from registers in the cycle after the first word (w_chk), which takes no word,
-        # into a register (w_long) that stops the first data word's write and sets err (the
-        # comparator's carry chain into err was the UP5K board's worst path)
+        # from registers in the cycle after the first word (w_chk), in time to stop a data
+        # word of that cycle, written in the next one
         p_span = Signal(nb + 1)  # the memory's depth - p_addr (registered: span)
         m.d.comb += p_span.eq(self._limit(m, p_mem) - p_addr[:nb])
         # p_addr is past the memory's end (at the end is a fit for no words): a compare
@@ -203,8 +201,8 @@ class HostInterface(wiring.Component):
                     m.d.comb += p_past.eq(~at_most(p_addr, d))
         span = Signal(nb)
         w_chk = Signal()
-        w_long = Signal()  # WRITE's data words do not fit: registered in the w_chk cycle
-        m.d.sync += [w_chk.eq(0), w_long.eq(w_chk & (count[nb:].any() | (count[:nb] > span)))]
+        m.d.sync += w_chk.eq(0)
+        w_long = w_chk & (count[nb:].any() | (count[:nb] > span))
 
         # READ data: a word read in one cycle is on mem_rdata two cycles later (the memory's
         # registered read, then the engine's register) and goes into the buffer then; a read
@@ -256,8 +254,8 @@ class HostInterface(wiring.Component):
                         m.next = "EXEC"
 
             with m.State("PAYLOAD"):
-                m.d.comb += self.i.ready.eq(~w_chk)
-                with m.If(self.i.valid & ~w_chk):
+                m.d.comb += self.i.ready.eq(1)
+                with m.If(self.i.valid):
                     m.d.sync += [count.eq(count - 1), first.eq(0)]
                     with m.If(count == 1):
                         m.next = "EXEC"
@@ -365,9 +363,9 @@ class HostInterface(wiring.Component):
                     m.d.sync += rlen.eq(rlen - 1)
                     with m.If(rlen == 1):
                         m.next = "HEADER"
-        # WRITE's length check, two cycles after the first word (PAYLOAD, the first data
-        # word or none; or EXEC with no data word, when w_long is 0), where the FSM sets no
-        # err: after the FSM, so it feeds err's last multiplexer, not its first
+        # WRITE's length check, in the cycle after the first word (PAYLOAD, a data word or
+        # none; or EXEC with no data word, when w_long is 0), where the FSM sets no err: after
+        # the FSM, so its comparator feeds err's last multiplexer, not its first
         with m.If(w_long & (err == 0)):
             m.d.sync += err.eq(Err.BAD_ADDRESS)
         return m

@@ -200,10 +200,6 @@ class HostInterface(wiring.Component):
                 with m.Case(k):
                     m.d.comb += p_past.eq(~at_most(p_addr, d))
         span = Signal(nb)
-        # READ's length word (its second payload word), taken with err == 0 (r_len)
-        r_len = Signal()
-        r_n = self.i.payload[0:24]
-        r_long = r_n[nb:].any() | (r_n[:nb] > span)
         w_chk = Signal()
         m.d.sync += w_chk.eq(0)
         w_long = w_chk & (count[nb:].any() | (count[:nb] > span))
@@ -274,12 +270,14 @@ class HostInterface(wiring.Component):
                                     with m.Elif(p_past):
                                         m.d.sync += err.eq(Err.BAD_ADDRESS)
                                 with m.Elif(is_read):  # the length (read from EXEC on)
+                                    n = word[0:24]
+                                    long = n[nb:].any() | (n[:nb] > span)
                                     # (more only when the READ passes: EXEC issues on
-                                    # more, not on err, READ's last check; the check sets
-                                    # err after the FSM)
-                                    m.d.comb += r_len.eq(1)
-                                    m.d.sync += [rlen.eq(r_n), to_read.eq(r_n),
-                                                 more.eq((r_n != 0) & ~r_long)]
+                                    # more, not on err, READ's last check)
+                                    m.d.sync += [rlen.eq(n), to_read.eq(n),
+                                                 more.eq((n != 0) & ~long)]
+                                    with m.If(long):
+                                        m.d.sync += err.eq(Err.BAD_ADDRESS)
                                 with m.Else():  # a WRITE data word
                                     m.d.sync += [we.eq(~w_long), wdata.eq(word)]
                             with m.Case(Op.SET_LR):
@@ -365,11 +363,9 @@ class HostInterface(wiring.Component):
                     m.d.sync += rlen.eq(rlen - 1)
                     with m.If(rlen == 1):
                         m.next = "HEADER"
-        # the length checks set err after the FSM, so their comparators feed err's last
-        # multiplexer, not its first (span through the carry chain and four LUTs into err was
-        # the UP5K board's worst path): READ's as its length word is taken, WRITE's in the
-        # cycle after the first word (PAYLOAD, a data word or none; or EXEC with no data word,
-        # when w_long is 0). The FSM sets no err in either cycle
-        with m.If((r_len & r_long) | (w_long & (err == 0))):
+        # WRITE's length check, in the cycle after the first word (PAYLOAD, a data word or
+        # none; or EXEC with no data word, when w_long is 0), where the FSM sets no err: after
+        # the FSM, so its comparator feeds err's last multiplexer, not its first
+        with m.If(w_long & (err == 0)):
             m.d.sync += err.eq(Err.BAD_ADDRESS)
         return m

@@ -404,8 +404,9 @@ def test_board_build_error_keeps_nextpnrs_verdict(monkeypatch, tmp_path):
                                                ("up5k", "icebreaker", "top.bin")])
 def test_bitstream(tmp_path, config, board, name):
     """``snngen synth CONFIG --board BOARD``: yosys, nextpnr (area, Fmax), then the board's
-    bitstream (PLL at the config's clock or 0.9 x Fmax, on the iCEBreaker below 16 MHz the
-    12 MHz oscillator; UART, LEDs) with the yowasp tools. The up5k core fits the UP5K."""
+    bitstream (PLL at the config's clock, or at 0.9 x the board design's Fmax when it misses
+    that; UART, LEDs) with the yowasp tools, the board's design meeting its clock. The up5k
+    core fits the UP5K."""
     out = tmp_path / "s.json"
     r = CliRunner().invoke(main, ["synth", config, "--board", board, "-o",
                                   str(tmp_path / "build"), "--json", str(out)])
@@ -417,6 +418,8 @@ def test_bitstream(tmp_path, config, board, name):
     bit = tmp_path / "build" / board / name
     assert bit.exists() and bit.stat().st_size > 100_000
     assert f"bitstream {bit}" in r.output
+    b = d["board"]
+    assert b["bitstream"] == str(bit) and b["fmax_mhz"] >= b["clock_mhz"] > 10
 
 
 def test_icebreaker_below_the_pll_runs_from_its_oscillator():

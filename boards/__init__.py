@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -63,10 +62,6 @@ def _platform(board: Board):
     return getattr(importlib.import_module(mod), cls)()
 
 
-#: nextpnr's verdict on a missed clock (above its slack histogram in the log)
-_MISSED = re.compile(r"Max frequency for clock '[^']*': ([0-9.]+) MHz \(FAIL at")
-
-
 @dataclass(frozen=True)
 class BoardBuild:
     """A bitstream built: where it is, the core's clock (MHz: the PLL's output, or an iCE40
@@ -77,8 +72,11 @@ class BoardBuild:
     path: Path
     clock_mhz: float
     seed: int
-    fmax_mhz: float | None
     fmax_by_seed: dict[str, float | None]
+
+    @property
+    def fmax_mhz(self) -> float | None:
+        return self.fmax_by_seed[str(self.seed)]
 
 
 def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BAUD,
@@ -104,10 +102,13 @@ def build_bitstream(cfg, board: str, out_dir: Path | str, baud: int = DEFAULT_BA
     out, jobs = Path(out_dir), jobs or os.cpu_count() or 1
     try:
         return _build(cfg, board, out, baud, clock_mhz, seeds, jobs)
-    except SynthError as err:
-        if relax is None or not _MISSED.search(str(err)):
+    except SynthError:
+        report = out / "seeds.json"  # (none when yosys failed)
+        if relax is None or not report.exists():
             raise
-    swept = json.loads((out / "seeds.json").read_text())
+        swept = json.loads(report.read_text())
+        if not swept["missed_clock"]:  # nextpnr failed otherwise
+            raise
     seed = swept["seed"]
     fmax = swept["fmax_by_seed"][str(seed)]
     clock = math.floor(0.9 * fmax)
@@ -119,7 +120,7 @@ def _build(cfg, board: str, out: Path, baud: int, clock_mhz: float | None,
            seeds: Sequence[int], jobs: int) -> BoardBuild:
     from rtl_gen.synth import ECP5_ROUTER, TARGETS, SynthError, _tool
 
-    from .seed_sweep import wrapper
+    from .seed_sweep import VERDICT, wrapper
     from .top import BoardTop
 
     b = BOARDS[board]
@@ -149,7 +150,7 @@ def _build(cfg, board: str, out: Path, baud: int, clock_mhz: float | None,
                      key=lambda p: p.stat().st_mtime) if out.exists() else []
         lines = log[-1].read_text(errors="replace").splitlines() if log else []
         # nextpnr's verdict on the clock (above the slack histogram), then the log's tail
-        verdict = [x for x in lines if _MISSED.search(x)][-1:]
+        verdict = [x for x in lines if (v := VERDICT.search(x)) and v.group(3) == "FAIL"][-1:]
         tail = "\n".join(verdict + lines[-20:])
         raise SynthError(f"bitstream build for {board} ({what}) failed: {err}\n"
                          f"{tail}") from err
@@ -157,8 +158,7 @@ def _build(cfg, board: str, out: Path, baud: int, clock_mhz: float | None,
     if not path.exists():
         raise SynthError(f"bitstream build for {board} produced no {path.name} in {out}")
     swept = json.loads((out / "seeds.json").read_text())
-    by_seed = swept["fmax_by_seed"]
-    return BoardBuild(path, top.fout, swept["seed"], by_seed[str(swept["seed"])], by_seed)
+    return BoardBuild(path, top.fout, swept["seed"], swept["fmax_by_seed"])
 
 
 def _span(seeds: Sequence[int]) -> str:

@@ -20,8 +20,9 @@ sweep exits 0. When nextpnr fails for any other reason than a missed clock, the 
 and exits with its code. When every seed misses the clock, the outputs of the one that came
 closest are copied up (its log has nextpnr's verdict) and it exits 1. Either way
 ``seeds.json`` says what each seed started reached: ``{"fmax_by_seed": {"1": 38.2, ...},
-"seed": K, "passed": true|false}`` (a seed stopped before it finished is ``null``; the seeds
-after a winner are not started).
+"seed": K, "passed": true|false, "missed_clock": true|false}`` (a seed stopped before it
+finished is ``null``; the seeds after a winner are not started; ``missed_clock``: every seed
+missed the clock, none failed otherwise).
 """
 
 from __future__ import annotations
@@ -37,21 +38,22 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["sweep", "wrapper", "fmax_of_log", "main"]
+__all__ = ["sweep", "wrapper", "fmax_of_log", "main", "VERDICT"]
 
 #: nextpnr's arguments naming files it reads, and files it writes.
 INPUTS = ("--json", "--pcf", "--lpf")
 OUTPUTS = ("--asc", "--textcfg", "--log", "--report")
 
-#: nextpnr's verdict per clock, after placement and again after routing
-_VERDICT = re.compile(r"Max frequency for clock '([^']*)': ([0-9.]+) MHz \((PASS|FAIL) at")
+#: nextpnr's verdict per clock, after placement and again after routing (clock, Fmax,
+#: PASS or FAIL)
+VERDICT = re.compile(r"Max frequency for clock '([^']*)': ([0-9.]+) MHz \((PASS|FAIL) at")
 
 
 def fmax_of_log(text: str) -> tuple[float | None, bool]:
     """The Fmax a nextpnr log ends with (the slowest clock's last verdict) and whether a
     clock missed its constraint there; ``(None, False)`` when the log has no verdict."""
     last: dict[str, tuple[float, bool]] = {}
-    for m in _VERDICT.finditer(text):
+    for m in VERDICT.finditer(text):
         last[m.group(1)] = (float(m.group(2)), m.group(3) == "FAIL")
     if not last:
         return None, False
@@ -77,7 +79,7 @@ def sweep(tool: str, args: Sequence[str], seeds: Sequence[int], jobs: int = 2,
     if not seeds:
         raise ValueError("seeds: at least one nextpnr seed")
     fmax: dict[int, float | None] = {}  # the seeds started (None: stopped before the end)
-    missed: dict[int, bool] = {}  # the seeds finished, and whether they missed the clock
+    missed: list[int] = []  # the seeds that finished and missed the clock
     running: dict[int, subprocess.Popen] = {}
     todo = list(seeds)
     winner, failed = None, None  # (seed, exit code) of a failure other than a missed clock
@@ -110,7 +112,7 @@ def sweep(tool: str, args: Sequence[str], seeds: Sequence[int], jobs: int = 2,
                 if proc.returncode == 0:
                     winner = seed if winner is None else min(winner, seed)
                 elif miss:
-                    missed[seed] = True
+                    missed.append(seed)
                 else:
                     failed = (seed, proc.returncode)
     finally:
@@ -130,7 +132,8 @@ def sweep(tool: str, args: Sequence[str], seeds: Sequence[int], jobs: int = 2,
             shutil.copyfile(d / name, cwd / name)
     (cwd / "seeds.json").write_text(json.dumps(
         {"fmax_by_seed": {str(s): f for s, f in fmax.items()}, "seed": chosen,
-         "passed": code == 0}, indent=2) + "\n")
+         "passed": code == 0, "missed_clock": failed is None and winner is None},
+        indent=2) + "\n")
     return code
 
 

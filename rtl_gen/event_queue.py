@@ -108,9 +108,9 @@ class EventQueue(wiring.Component):
     (``pend``); whenever nothing is offered or the offer is taken, it searches ``pend`` (a
     register, nothing in front of it: :func:`lowest_set`) for the next offer and the bits
     after it. ``index`` and ``valid`` come from registers, ``last`` from the search's OR of
-    ``pend`` (as deep as the search: the engine ends a vector on ``valid`` instead). ``put`` (every bit's last LUT) and ``o.ready`` (every bit's enable) fan out
-    to the whole register, so they should come from registers or shallow logic (the
-    engine's do).
+    ``pend`` (as deep as the search: the engine ends a vector on ``valid`` instead).
+    ``put`` (every bit's last LUT) and ``o.ready`` (every bit's enable) fan out to the whole
+    register, so they should come from registers or shallow logic (the engine's do).
     """
 
     def __init__(self, width: int):

@@ -318,7 +318,7 @@ def test_seed_sweep_keeps_the_first_seed_that_meets_the_clock(monkeypatch, tmp_p
     assert fmax_of_log((tmp_path / "top.tim").read_text()) == (40.3, False)
     swept = json.loads((tmp_path / "seeds.json").read_text())
     assert swept == {"fmax_by_seed": {"1": 38.2, "2": 39.1, "3": 40.3, "4": None},
-                     "seed": 3, "passed": True}
+                     "seed": 3, "passed": True, "missed_clock": False}
     # every seed misses: the closest one's log (with nextpnr's verdict) and exit 1
     tool = _fake_nextpnr(tmp_path / "nextpnr", {1: 38.2, 2: 39.1, 3: 37.0})
     monkeypatch.chdir(tmp_path)
@@ -326,12 +326,14 @@ def test_seed_sweep_keeps_the_first_seed_that_meets_the_clock(monkeypatch, tmp_p
     assert (tmp_path / "top.asc").read_text() == "placed at seed 2"
     assert "39.10 MHz (FAIL at 40.00 MHz)" in (tmp_path / "top.tim").read_text()
     assert json.loads((tmp_path / "seeds.json").read_text())["seed"] == 2
+    assert json.loads((tmp_path / "seeds.json").read_text())["missed_clock"]
     # a failure that is not a missed clock ends the sweep with nextpnr's exit code
     tool = _fake_nextpnr(tmp_path / "nextpnr", {1: 38.2, 2: None, 3: 41.0, 4: 42.0})
     assert sweep(tool, args, [1, 2, 3, 4], jobs=1, cwd=tmp_path, poll=0.05) == 2
     assert "failed to route" in (tmp_path / "top.tim").read_text()
     assert json.loads((tmp_path / "seeds.json").read_text()) == {
-        "fmax_by_seed": {"1": 38.2, "2": None}, "seed": 2, "passed": False}
+        "fmax_by_seed": {"1": 38.2, "2": None}, "seed": 2, "passed": False,
+        "missed_clock": False}
     with pytest.raises(ValueError, match="at least one"):
         sweep(tool, args, [], cwd=tmp_path)
 
@@ -350,10 +352,9 @@ def test_board_build_relaxes_the_clock_where_it_came_closest(monkeypatch, tmp_pa
         if clock_mhz == 40:
             (out / "seeds.json").write_text(json.dumps(
                 {"fmax_by_seed": {"1": 36.1, "2": 38.9, "3": 37.0}, "seed": 2,
-                 "passed": False}))
+                 "passed": False, "missed_clock": "FAIL at" in fail}))
             raise SynthError(fail)
-        return boards.BoardBuild(out / "top.bin", clock_mhz, seeds[0], 38.5,
-                                 {str(seeds[0]): 38.5})
+        return boards.BoardBuild(out / "top.bin", clock_mhz, seeds[0], {str(seeds[0]): 38.5})
 
     monkeypatch.setattr(boards, "_build", fake_build)
     fail = "ERROR: Max frequency for clock 'clk': 38.9 MHz (FAIL at 39.75 MHz)"
